@@ -1,0 +1,249 @@
+"""Image file I/O with Pillow, under Keras's names and semantics.
+
+`load_img`, `img_to_array`, `array_to_img` and `save_img` behave like the
+functions of the same name in `keras_preprocessing.image` 1.1.2.
+
+`decode_for_batch` is what the iterators use: it decodes a file to a uint8
+array at its native size, so that one kernel call can resize a whole batch.
+"""
+import io as _io
+import os
+import warnings
+
+import numpy as np
+
+try:
+    from PIL import Image as pil_image
+    from PIL import ImageEnhance
+except ImportError:  # pragma: no cover - Pillow is a hard dependency
+    pil_image = None
+    ImageEnhance = None
+
+__all__ = [
+    "load_img",
+    "img_to_array",
+    "array_to_img",
+    "save_img",
+    "INTERPOLATION_METHODS",
+]
+
+if pil_image is not None:
+    _PIL_INTERPOLATION_METHODS = {
+        "nearest": pil_image.NEAREST,
+        "bilinear": pil_image.BILINEAR,
+        "bicubic": pil_image.BICUBIC,
+        "hamming": pil_image.HAMMING,
+        "box": pil_image.BOX,
+        "lanczos": pil_image.LANCZOS,
+    }
+else:  # pragma: no cover
+    _PIL_INTERPOLATION_METHODS = {}
+
+#: Interpolation names accepted by `load_img` and the iterators.
+INTERPOLATION_METHODS = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
+
+COLOR_MODES = ("grayscale", "rgb", "rgba")
+
+
+def _require_pil(what):
+    if pil_image is None:  # pragma: no cover
+        raise ImportError("Could not import PIL.Image. The use of `%s` requires PIL." % what)
+
+
+def check_interpolation(interpolation):
+    """Raises the reference's ValueError for an unknown interpolation name."""
+    if interpolation not in _PIL_INTERPOLATION_METHODS:
+        raise ValueError(
+            "Invalid interpolation method {} specified. Supported "
+            "methods are {}".format(interpolation, ", ".join(_PIL_INTERPOLATION_METHODS.keys()))
+        )
+
+
+def _open_converted(path, color_mode):
+    """Opens `path` and converts it to `color_mode` exactly as Keras does."""
+    with open(path, "rb") as f:
+        img = pil_image.open(_io.BytesIO(f.read()))
+    if color_mode == "grayscale":
+        # 8-bit, 16-bit and 32-bit grayscale images are kept as they are;
+        # everything else becomes 8-bit 'L'.
+        if img.mode not in ("L", "I;16", "I"):
+            img = img.convert("L")
+    elif color_mode == "rgba":
+        if img.mode != "RGBA":
+            img = img.convert("RGBA")
+    elif color_mode == "rgb":
+        if img.mode != "RGB":
+            img = img.convert("RGB")
+    else:
+        raise ValueError('color_mode must be "grayscale", "rgb", or "rgba"')
+    return img
+
+
+def load_img(path, grayscale=False, color_mode="rgb", target_size=None, interpolation="nearest"):
+    """Loads an image into PIL format.
+
+    # Arguments
+        path: Path to image file.
+        grayscale: DEPRECATED use `color_mode="grayscale"`.
+        color_mode: One of `"grayscale"`, `"rgb"`, `"rgba"`. Default: `"rgb"`.
+            `"grayscale"` keeps 16-bit and 32-bit integer grayscale images as
+            they are and converts everything else to 8-bit.
+        target_size: Either `None` (default to original size)
+            or tuple of ints `(img_height, img_width)`.
+        interpolation: Interpolation method used to resample the image if the
+            target size is different from that of the loaded image. One of
+            `"nearest"`, `"bilinear"`, `"bicubic"`, `"hamming"`, `"box"`,
+            `"lanczos"`. Default: `"nearest"`.
+
+    # Returns
+        A PIL Image instance.
+
+    # Raises
+        ValueError: if `color_mode` or `interpolation` is not supported.
+    """
+    if grayscale is True:
+        warnings.warn('grayscale is deprecated. Please use color_mode = "grayscale"')
+        color_mode = "grayscale"
+    _require_pil("load_img")
+    img = _open_converted(path, color_mode)
+    if target_size is not None:
+        width_height_tuple = (target_size[1], target_size[0])
+        if img.size != width_height_tuple:
+            check_interpolation(interpolation)
+            img = img.resize(width_height_tuple, _PIL_INTERPOLATION_METHODS[interpolation])
+    return img
+
+
+def img_to_array(img, data_format="channels_last", dtype="float32"):
+    """Converts a PIL Image instance to a Numpy array.
+
+    # Arguments
+        img: PIL Image instance.
+        data_format: Image data format, `"channels_first"` or `"channels_last"`.
+        dtype: Dtype to use for the returned array.
+
+    # Returns
+        A 3D Numpy array.
+
+    # Raises
+        ValueError: if invalid `img` or `data_format` is passed.
+    """
+    if data_format not in {"channels_first", "channels_last"}:
+        raise ValueError("Unknown data_format: %s" % data_format)
+    x = np.asarray(img, dtype=dtype)
+    if x.ndim == 3:
+        if data_format == "channels_first":
+            x = x.transpose(2, 0, 1)
+    elif x.ndim == 2:
+        if data_format == "channels_first":
+            x = x.reshape((1, x.shape[0], x.shape[1]))
+        else:
+            x = x.reshape((x.shape[0], x.shape[1], 1))
+    else:
+        raise ValueError("Unsupported image shape: %s" % (x.shape,))
+    return x
+
+
+def array_to_img(x, data_format="channels_last", scale=True, dtype="float32"):
+    """Converts a 3D Numpy array to a PIL Image instance.
+
+    # Arguments
+        x: Input Numpy array.
+        data_format: Image data format, `"channels_first"` or `"channels_last"`.
+        scale: Whether to rescale the image such that minimum and maximum values
+            are 0 and 255 respectively. Default: True.
+        dtype: Dtype to use. Default: `"float32"`.
+
+    # Returns
+        A PIL Image instance.
+
+    # Raises
+        ValueError: if invalid `x` or `data_format` is passed.
+    """
+    _require_pil("array_to_img")
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim != 3:
+        raise ValueError(
+            "Expected image array to have rank 3 (single image). Got array with shape: %s" % (x.shape,)
+        )
+    if data_format not in {"channels_first", "channels_last"}:
+        raise ValueError("Invalid data_format: %s" % data_format)
+    if data_format == "channels_first":
+        x = x.transpose(1, 2, 0)
+    if scale:
+        x = x - np.min(x)
+        x_max = np.max(x)
+        if x_max != 0:
+            x /= x_max
+        x *= 255
+    if x.shape[2] == 4:
+        return pil_image.fromarray(x.astype("uint8"), "RGBA")
+    elif x.shape[2] == 3:
+        return pil_image.fromarray(x.astype("uint8"), "RGB")
+    elif x.shape[2] == 1:
+        if np.max(x) > 255:
+            # 32-bit signed integer grayscale image. PIL mode "I"
+            return pil_image.fromarray(x[:, :, 0].astype("int32"), "I")
+        return pil_image.fromarray(x[:, :, 0].astype("uint8"), "L")
+    else:
+        raise ValueError("Unsupported channel number: %s" % (x.shape[2],))
+
+
+def save_img(path, x, data_format="channels_last", file_format=None, scale=True, **kwargs):
+    """Saves an image stored as a Numpy array to a path or file object.
+
+    # Arguments
+        path: Path or file object.
+        x: Numpy array.
+        data_format: Image data format, `"channels_first"` or `"channels_last"`.
+        file_format: Optional file format override. If omitted, the
+            format to use is determined from the filename extension.
+            If a file object was used instead of a filename, this
+            parameter should always be used.
+        scale: Whether to rescale image values to be within `[0, 255]`.
+        **kwargs: Additional keyword arguments passed to `PIL.Image.save()`.
+    """
+    img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and (file_format == "jpg" or file_format == "jpeg"):
+        warnings.warn("The JPG format does not support RGBA images, converting to RGB.")
+        img = img.convert("RGB")
+    img.save(path, format=file_format, **kwargs)
+
+
+def decode_for_batch(path, color_mode, target_size, interpolation):
+    """Decodes one file for a batch.
+
+    Returns `(array, resized)`: a uint8 (H, W, C) array at the native size with
+    `resized=False` in the common case (8-bit L/RGB, or RGBA that Pillow would
+    resize without alpha premultiplication), so that the kernel does the resize.
+
+    Pillow resizes RGBA through premultiplied alpha (for every filter except
+    nearest) and resizes 16/32-bit grayscale in integer precision; the kernel
+    does neither, so in those cases the file is resized here with Pillow, the
+    way Keras does, and returned as float32 at `target_size` with
+    `resized=True`.
+    """
+    img = _open_converted(path, color_mode)
+    try:
+        width_height = (target_size[1], target_size[0])
+        needs_resize = img.size != width_height
+        if needs_resize:
+            check_interpolation(interpolation)
+        if img.mode in ("L", "RGB"):
+            return img_to_array(img, dtype=np.uint8), False
+        if img.mode == "RGBA":
+            x = np.asarray(img, dtype=np.uint8)
+            if not needs_resize or interpolation == "nearest" or bool((x[..., 3] == 255).all()):
+                # Premultiplying by an opaque alpha is the identity.
+                return x, False
+        # Rare modes: do what Keras does, in Pillow.
+        if needs_resize:
+            img = img.resize(width_height, _PIL_INTERPOLATION_METHODS[interpolation])
+        return img_to_array(img, dtype=np.float32), True
+    finally:
+        img.close()
+
+
+def is_image_filename(filename, white_list_formats):
+    """True if `filename` has an allowed extension (any case) and is a file."""
+    return filename.lower().endswith(white_list_formats) and os.path.isfile(filename)
