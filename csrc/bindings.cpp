@@ -1,0 +1,153 @@
+// The only file that knows about Python. It converts and checks arguments while
+// holding the GIL, then releases it for the whole batch (no Python object is
+// created, copied or destroyed while it is released), then reports failures.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernel/batch.hpp"
+#include "kernel/isa.hpp"
+#include "kernel/parallel.hpp"
+
+namespace py = pybind11;
+using namespace pyimgaug;
+
+namespace {
+
+DType dtype_of(const py::array& a, const char* what, bool output) {
+    const py::dtype dt = a.dtype();
+    if (dt.is(py::dtype::of<std::uint8_t>())) return DType::U8;
+    if (dt.is(py::dtype::of<std::uint16_t>()) && !output) return DType::U16;
+    if (dt.is(py::dtype::of<float>())) return DType::F32;
+    if (dt.is(py::dtype::of<double>()) && output) return DType::F64;
+    throw py::type_error(std::string(what) + ": unsupported dtype " + std::string(py::str(dt)) +
+                         (output ? "; expected float32, float64 or uint8" : "; expected uint8, uint16 or float32"));
+}
+
+std::vector<Status> run(const BatchSpec& spec) {
+    py::gil_scoped_release release;
+    return run_batch(spec);
+}
+
+py::array transform_batch(const py::list& images, const py::object& matrices_obj, py::array out,
+                          const py::object& resize_to, int filter, int order, int mode, double cval, double scale,
+                          double offset, int num_threads) {
+    BatchSpec spec;
+    const std::size_t n = images.size();
+    // Keep the arrays referenced for the duration of the call.
+    std::vector<py::array> keep;
+    keep.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        py::object o = images[i];
+        if (!py::isinstance<py::array>(o)) throw py::type_error("images[" + std::to_string(i) + "] is not a numpy array");
+        keep.push_back(py::reinterpret_borrow<py::array>(o));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const py::array& a = keep[i];
+        const std::string name = "images[" + std::to_string(i) + "]";
+        if (a.ndim() != 3) throw std::invalid_argument(name + ": expected a (H, W, C) array");
+        const DType dt = dtype_of(a, name.c_str(), false);
+        const int c = static_cast<int>(a.shape(2));
+        if (i == 0) {
+            spec.in_dtype = dt;
+            spec.channels = c;
+        } else if (dt != spec.in_dtype || c != spec.channels) {
+            throw std::invalid_argument(name + ": every image must have the dtype and channel count of images[0]");
+        }
+        if (c != 1 && c != 3 && c != 4) throw std::invalid_argument(name + ": channels must be 1, 3 or 4");
+        if (a.shape(0) < 1 || a.shape(1) < 1) throw std::invalid_argument(name + ": height and width must be >= 1");
+        const auto item = static_cast<py::ssize_t>(dtype_size(dt));
+        if (a.strides(2) != item || a.strides(1) != item * c)
+            throw std::invalid_argument(name + ": pixels must be contiguous within a row");
+        if (a.shape(0) > (1LL << 31) || a.shape(1) > (1LL << 31))
+            throw std::invalid_argument(name + ": image too large");
+        ImageView v;
+        v.data = static_cast<const unsigned char*>(a.data());
+        v.height = a.shape(0);
+        v.width = a.shape(1);
+        v.row_stride = a.strides(0);
+        spec.images.push_back(v);
+    }
+
+    // Output: exactly (N, h, w, C), C-contiguous, writable, of a supported dtype.
+    if (out.ndim() != 4) throw std::invalid_argument("out: expected a 4-D array");
+    if (!(out.flags() & py::array::c_style)) throw std::invalid_argument("out: must be C-contiguous");
+    if (!out.writeable()) throw std::invalid_argument("out: must be writable");
+    spec.out_dtype = dtype_of(out, "out", true);
+    if (static_cast<std::size_t>(out.shape(0)) != n || (n > 0 && out.shape(3) != spec.channels))
+        throw std::invalid_argument("out: shape does not match the batch");
+    spec.out_height = out.shape(1);
+    spec.out_width = out.shape(2);
+    if (spec.out_height < 1 || spec.out_width < 1) throw std::invalid_argument("out: height and width must be >= 1");
+    spec.out = static_cast<unsigned char*>(out.mutable_data());
+
+    if (!resize_to.is_none()) {
+        auto size = resize_to.cast<std::pair<std::int64_t, std::int64_t>>();
+        if (size.first < 1 || size.second < 1 || size.first > (1LL << 31) || size.second > (1LL << 31))
+            throw std::invalid_argument("resize_to: sizes must be between 1 and 2**31");
+        spec.resize = true;
+        spec.resize_height = size.first;
+        spec.resize_width = size.second;
+    }
+    if (filter < 0 || filter > 5) throw std::invalid_argument("resample: unknown filter");
+    spec.filter = static_cast<Filter>(filter);
+    if (order != 0 && order != 1) throw std::invalid_argument("order: must be 0 or 1");
+    spec.order = order;
+    if (mode < 0 || mode > 3) throw std::invalid_argument("fill_mode: unknown mode");
+    spec.mode = static_cast<FillMode>(mode);
+    if (!std::isfinite(cval) || !std::isfinite(scale) || !std::isfinite(offset))
+        throw std::invalid_argument("cval, scale and offset must be finite");
+    spec.cval = cval;
+    spec.scale = scale;
+    spec.offset = offset;
+
+    py::array_t<double> matrices;
+    if (!matrices_obj.is_none()) {
+        matrices = py::reinterpret_borrow<py::array_t<double>>(matrices_obj);
+        if (!py::isinstance<py::array_t<double>>(matrices_obj) || matrices.ndim() != 3 ||
+            static_cast<std::size_t>(matrices.shape(0)) != n || matrices.shape(1) != 2 || matrices.shape(2) != 3 ||
+            !(matrices.flags() & py::array::c_style))
+            throw std::invalid_argument("matrices: expected a C-contiguous float64 array of shape (N, 2, 3)");
+        const double* m = matrices.data();
+        for (std::size_t i = 0; i < 6 * n; ++i)
+            if (!std::isfinite(m[i])) throw std::invalid_argument("matrices: values must be finite");
+        spec.warp = true;
+        spec.matrices = m;
+    } else {
+        const std::int64_t h = spec.resize ? spec.resize_height : (n ? spec.images[0].height : spec.out_height);
+        const std::int64_t w = spec.resize ? spec.resize_width : (n ? spec.images[0].width : spec.out_width);
+        for (const auto& v : spec.images) {
+            const std::int64_t ih = spec.resize ? h : v.height, iw = spec.resize ? w : v.width;
+            if (ih != spec.out_height || iw != spec.out_width)
+                throw std::invalid_argument("output_size: without matrices every (resized) image must have the output size");
+        }
+    }
+    spec.num_threads = num_threads > 0 ? num_threads : default_num_threads();
+
+    const std::vector<Status> status = run(spec);
+    for (std::size_t i = 0; i < status.size(); ++i) {
+        if (status[i] == Status::OutOfMemory)
+            throw std::bad_alloc();
+        if (status[i] != Status::Ok)
+            throw std::invalid_argument("images[" + std::to_string(i) + "]: the kernel rejected this image");
+    }
+    return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "pyimgaug's native batch kernel; use pyimgaug.transform_batch, which validates arguments.";
+    m.def("transform_batch", &transform_batch, py::arg("images"), py::arg("matrices"), py::arg("out"),
+          py::arg("resize_to"), py::arg("filter"), py::arg("order"), py::arg("mode"), py::arg("cval"),
+          py::arg("scale"), py::arg("offset"), py::arg("num_threads"));
+    m.def("default_num_threads", &default_num_threads,
+          "Threads used when num_threads is None: OpenMP's default (OMP_NUM_THREADS), 1 in a forked child.");
+    m.def("cpu_has_avx2", &cpu_has_avx2, "Whether the AVX2 loops are built and used on this CPU.");
+    m.attr("_has_openmp") = py::bool_(has_openmp());
+}

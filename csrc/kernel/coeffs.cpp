@@ -1,0 +1,130 @@
+#include "kernel/coeffs.hpp"
+
+#include <cmath>
+
+namespace pyimgaug {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+double box_filter(double x) { return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0; }
+
+double bilinear_filter(double x) {
+    if (x < 0.0) x = -x;
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double hamming_filter(double x) {
+    if (x < 0.0) x = -x;
+    if (x == 0.0) return 1.0;
+    if (x >= 1.0) return 0.0;
+    x = x * kPi;
+    return std::sin(x) / x * (0.54 + 0.46 * std::cos(x));
+}
+
+double bicubic_filter(double x) {
+    // Keys' cubic with a = -0.5, as in Pillow.
+    const double a = -0.5;
+    if (x < 0.0) x = -x;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+}
+
+double sinc_filter(double x) {
+    if (x == 0.0) return 1.0;
+    x = x * kPi;
+    return std::sin(x) / x;
+}
+
+double lanczos_filter(double x) {
+    // Truncated sinc; Pillow's support is 3.
+    if (-3.0 <= x && x < 3.0) return sinc_filter(x) * sinc_filter(x / 3.0);
+    return 0.0;
+}
+
+struct FilterDef {
+    double (*fn)(double);
+    double support;
+};
+
+FilterDef filter_def(Filter f) {
+    switch (f) {
+        case Filter::Box: return {box_filter, 0.5};
+        case Filter::Bilinear: return {bilinear_filter, 1.0};
+        case Filter::Hamming: return {hamming_filter, 1.0};
+        case Filter::Bicubic: return {bicubic_filter, 2.0};
+        case Filter::Lanczos: return {lanczos_filter, 3.0};
+        case Filter::Nearest: break;
+    }
+    return {bilinear_filter, 1.0};
+}
+
+}  // namespace
+
+bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out) {
+    const FilterDef def = filter_def(filter);
+    // Pillow passes the box edges as floats; the scale is computed in double from them.
+    const double in0 = 0.0, in1 = static_cast<double>(static_cast<float>(in_size));
+    double scale = (in1 - in0) / static_cast<double>(out_size);
+    double filterscale = scale < 1.0 ? 1.0 : scale;
+    const double support = def.support * filterscale;
+    const double ksize_d = std::ceil(support) * 2.0 + 1.0;
+    if (!(ksize_d < 1e6) || static_cast<double>(out_size) * ksize_d > 4e8) return false;
+    const int ksize = static_cast<int>(ksize_d);
+
+    out.out_size = out_size;
+    out.ksize = ksize;
+    out.first.assign(static_cast<std::size_t>(out_size), 0);
+    out.count.assign(static_cast<std::size_t>(out_size), 0);
+    out.weights.assign(static_cast<std::size_t>(out_size) * ksize, 0.0);
+    out.fixed.assign(static_cast<std::size_t>(out_size) * ksize, 0);
+
+    const double ss = 1.0 / filterscale;
+    for (std::int64_t xx = 0; xx < out_size; ++xx) {
+        const double center = in0 + (static_cast<double>(xx) + 0.5) * scale;
+        // Pillow rounds the window edges by truncation after adding 0.5.
+        std::int64_t xmin = static_cast<std::int64_t>(center - support + 0.5);
+        if (xmin < 0) xmin = 0;
+        std::int64_t xmax = static_cast<std::int64_t>(center + support + 0.5);
+        if (xmax > in_size) xmax = in_size;
+        xmax -= xmin;
+        if (xmax > ksize) xmax = ksize;  // cannot happen with Pillow's arithmetic; keeps tables in bounds
+        if (xmax < 0) xmax = 0;
+        double* k = &out.weights[static_cast<std::size_t>(xx) * ksize];
+        double ww = 0.0;
+        for (std::int64_t x = 0; x < xmax; ++x) {
+            const double w = def.fn((static_cast<double>(x + xmin) - center + 0.5) * ss);
+            k[x] = w;
+            ww += w;
+        }
+        for (std::int64_t x = 0; x < xmax; ++x) {
+            if (ww != 0.0) k[x] /= ww;
+        }
+        std::int32_t* kf = &out.fixed[static_cast<std::size_t>(xx) * ksize];
+        for (std::int64_t x = 0; x < xmax; ++x) {
+            const double v = k[x] * static_cast<double>(1 << kPrecisionBits);
+            kf[x] = static_cast<std::int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
+        }
+        out.first[static_cast<std::size_t>(xx)] = static_cast<int>(xmin);
+        out.count[static_cast<std::size_t>(xx)] = static_cast<int>(xmax);
+    }
+    return true;
+}
+
+void build_nearest_table(std::int64_t in_size, std::int64_t out_size, std::vector<std::int64_t>& table) {
+    // Pillow resizes with NEAREST through an affine scale: the sample position
+    // starts at half a step and advances by in/out, truncated toward zero.
+    table.assign(static_cast<std::size_t>(out_size), 0);
+    const double step = static_cast<double>(in_size) / static_cast<double>(out_size);
+    double pos = step * 0.5;
+    for (std::int64_t i = 0; i < out_size; ++i) {
+        std::int64_t idx = pos < 0.0 ? -1 : static_cast<std::int64_t>(pos);
+        if (idx < 0) idx = 0;
+        if (idx >= in_size) idx = in_size - 1;
+        table[static_cast<std::size_t>(i)] = idx;
+        pos += step;
+    }
+}
+
+}  // namespace pyimgaug

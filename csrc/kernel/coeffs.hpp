@@ -1,0 +1,34 @@
+// Resampling coefficient tables, computed exactly as Pillow's Resample.c does, so
+// that a uint8 resize is bit-identical to Pillow's Image.resize.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "types.hpp"
+
+namespace pyimgaug {
+
+// Fixed-point precision of Pillow's 8-bit path: 32 bits minus 8 for the sample
+// minus 2 for the sign and for the overshoot of negative lobes.
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+// One axis of a resize: output sample i reads `ksize` taps starting at input
+// index bounds[2i] (only the first bounds[2i+1] of them have non-zero weight).
+struct AxisCoeffs {
+    std::int64_t out_size = 0;
+    int ksize = 0;                       // row length of the tables below
+    std::vector<int> first;              // first input index per output sample
+    std::vector<int> count;              // number of taps per output sample
+    std::vector<double> weights;         // out_size * ksize, normalised to sum 1
+    std::vector<std::int32_t> fixed;     // the same in Pillow's 8-bit fixed point
+};
+
+// Builds the table for resizing an axis of `in_size` samples to `out_size`
+// (filter support widened by the downscale factor, weights normalised), for every
+// filter but Nearest. Returns false if the table would be absurdly large.
+bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out);
+
+// Pillow's nearest-neighbour resize index table: output i reads input table[i].
+void build_nearest_table(std::int64_t in_size, std::int64_t out_size, std::vector<std::int64_t>& table);
+
+}  // namespace pyimgaug

@@ -1,0 +1,20 @@
+// Runtime instruction-set dispatch. Hot loops live in *_impl.hpp headers that are
+// compiled twice: once for the baseline x86-64 (or any other architecture) and
+// once with -mavx2 in a separate translation unit. Each copy sits in its own
+// namespace (PYIMGAUG_ISA) so the linker can never mix them up, and the AVX2
+// copy is only called after the CPU has said it supports AVX2.
+#pragma once
+
+namespace pyimgaug {
+
+// True when the AVX2 copies of the hot loops were built and this CPU runs them.
+bool cpu_has_avx2();
+
+}  // namespace pyimgaug
+
+// Picks the AVX2 copy of a hot loop when it exists and `use_avx2` is true.
+#ifdef PYIMGAUG_BUILT_AVX2
+#define PYIMGAUG_PICK(use_avx2, fn) ((use_avx2) ? ::pyimgaug::avx2::fn : ::pyimgaug::baseline::fn)
+#else
+#define PYIMGAUG_PICK(use_avx2, fn) ((void)(use_avx2), ::pyimgaug::baseline::fn)
+#endif

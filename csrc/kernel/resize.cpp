@@ -1,0 +1,175 @@
+#include "kernel/resize.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernel/isa.hpp"
+#include "kernel/resize_entries.hpp"
+
+#define PYIMGAUG_ISA baseline
+#include "kernel/resize_impl.hpp"
+#undef PYIMGAUG_ISA
+
+namespace pyimgaug {
+namespace {
+
+// The vertical pass only needs the input rows that some output row reads.
+void needed_rows(const AxisCoeffs& v, std::int64_t& begin, std::int64_t& end) {
+    begin = v.first.empty() ? 0 : v.first.front();
+    end = v.first.empty() ? 0 : static_cast<std::int64_t>(v.first.back()) + v.count.back();
+}
+
+void resize_nearest(const ImageView& src, std::size_t sample_bytes, int channels, const ResizePlan& plan,
+                    unsigned char* dst) {
+    const std::size_t pixel = sample_bytes * static_cast<std::size_t>(channels);
+    for (std::int64_t y = 0; y < plan.out_height; ++y) {
+        const unsigned char* in = src.data + plan.nearest_y[static_cast<std::size_t>(y)] * src.row_stride;
+        unsigned char* out = dst + static_cast<std::size_t>(y * plan.out_width) * pixel;
+        for (std::int64_t x = 0; x < plan.out_width; ++x) {
+            std::memcpy(out + static_cast<std::size_t>(x) * pixel,
+                        in + static_cast<std::size_t>(plan.nearest_x[static_cast<std::size_t>(x)]) * pixel, pixel);
+        }
+    }
+}
+
+
+// Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
+void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
+                     const ResizePlan& plan, bool avx2, ResizeScratch& scratch, unsigned char* dst) {
+    const AxisCoeffs& h = plan.horizontal;
+    switch (dtype) {
+        case DType::U8: {
+            const std::size_t row_len =
+                static_cast<std::size_t>((plan.in_width + 8 * plan.horizontal_groups) * channels);
+            scratch.row.assign(row_len, 0);
+            PYIMGAUG_PICK(avx2, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
+                                                        h.first.data(), plan.out_width,
+                                                        plan.horizontal_expanded.data(), plan.horizontal_groups,
+                                                        scratch.row.data(), dst);
+            break;
+        }
+        case DType::U16:
+            PYIMGAUG_PICK(avx2, horizontal_u16_entry)(src, src_stride, rows, channels, h.first.data(),
+                                                      h.count.data(), h.weights.data(), h.ksize, plan.out_width,
+                                                      reinterpret_cast<std::uint16_t*>(dst));
+            break;
+        default:
+            PYIMGAUG_PICK(avx2, horizontal_f32_entry)(src, src_stride, rows, channels, h.first.data(),
+                                                      h.count.data(), h.weights.data(), h.ksize, plan.out_width,
+                                                      reinterpret_cast<float*>(dst));
+            break;
+    }
+}
+
+// Vertical pass: `src` holds input rows from `first_row` on, each `width` pixels wide.
+void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t first_row, std::int64_t width,
+                   DType dtype, int channels, const ResizePlan& plan, bool avx2, ResizeScratch& scratch,
+                   unsigned char* dst) {
+    const AxisCoeffs& v = plan.vertical;
+    const std::int64_t samples = width * channels;
+    if (dtype == DType::U8) {
+        scratch.accum_fixed.resize(static_cast<std::size_t>(samples));
+        PYIMGAUG_PICK(avx2, vertical_u8_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
+                                               v.fixed.data(), v.ksize, plan.out_height, first_row,
+                                               scratch.accum_fixed.data(), dst);
+        return;
+    }
+    scratch.accum.resize(static_cast<std::size_t>(samples));
+    if (dtype == DType::U16)
+        PYIMGAUG_PICK(avx2, vertical_u16_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
+                                                v.weights.data(), v.ksize, plan.out_height, first_row,
+                                                scratch.accum.data(), reinterpret_cast<std::uint16_t*>(dst));
+    else
+        PYIMGAUG_PICK(avx2, vertical_f32_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
+                                                v.weights.data(), v.ksize, plan.out_height, first_row,
+                                                scratch.accum.data(), reinterpret_cast<float*>(dst));
+}
+
+}  // namespace
+
+bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_width, std::int64_t out_height,
+                    std::int64_t out_width, Filter filter, int channels) {
+    if (plan.in_height == in_height && plan.in_width == in_width && plan.out_height == out_height &&
+        plan.out_width == out_width && plan.filter == filter && plan.channels == channels)
+        return true;
+    plan = ResizePlan{};
+    plan.in_height = in_height;
+    plan.in_width = in_width;
+    plan.out_height = out_height;
+    plan.out_width = out_width;
+    plan.filter = filter;
+    plan.channels = channels;
+    if (filter == Filter::Nearest) {
+        build_nearest_table(in_width, out_width, plan.nearest_x);
+        build_nearest_table(in_height, out_height, plan.nearest_y);
+        return true;
+    }
+    if (!build_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
+    if (!build_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
+    // Expanded weights for the grouped 8-bit horizontal loop.
+    const int ksize = plan.horizontal.ksize;
+    const int groups = (ksize + 7) / 8;
+    const int L = 8 * channels;
+    plan.horizontal_groups = groups;
+    plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
+    for (std::int64_t xx = 0; xx < out_width; ++xx) {
+        std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
+        const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
+        for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
+            for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
+    }
+    return true;
+}
+
+void resize_image(const ImageView& src, DType dtype, int channels, const ResizePlan& plan, ResizeScratch& scratch,
+                  unsigned char* dst) {
+    const std::size_t sample = dtype_size(dtype);
+    const std::int64_t out_row_bytes = plan.out_width * channels * static_cast<std::int64_t>(sample);
+    if (plan.filter == Filter::Nearest) {
+        resize_nearest(src, sample, channels, plan, dst);
+        return;
+    }
+    const bool need_h = plan.out_width != plan.in_width;
+    const bool need_v = plan.out_height != plan.in_height;
+    if (!need_h && !need_v) {
+        for (std::int64_t y = 0; y < plan.in_height; ++y)
+            std::memcpy(dst + y * out_row_bytes, src.data + y * src.row_stride, static_cast<std::size_t>(out_row_bytes));
+        return;
+    }
+    const bool avx2 = cpu_has_avx2();
+    const std::int64_t sample_bytes = static_cast<std::int64_t>(sample);
+
+    // Pillow 13 runs the vertical pass first when the height shrinks by
+    // more than twice as many pixels as the width; the order matters because the
+    // intermediate image is rounded and clipped like the final one.
+    const bool vertical_first = need_h && need_v && plan.in_height > plan.out_height &&
+                                (plan.in_height - plan.out_height) > 2 * (plan.in_width - plan.out_width);
+
+    if (vertical_first) {
+        const std::int64_t mid_stride = plan.in_width * channels * sample_bytes;
+        scratch.intermediate.resize(static_cast<std::size_t>(plan.out_height * mid_stride));
+        vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, avx2, scratch,
+                      scratch.intermediate.data());
+        horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, avx2,
+                        scratch, dst);
+        return;
+    }
+    if (!need_h) {
+        vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, avx2, scratch, dst);
+        return;
+    }
+    if (!need_v) {
+        horizontal_pass(src.data, src.row_stride, plan.in_height, dtype, channels, plan, avx2, scratch, dst);
+        return;
+    }
+    // Horizontal pass first, over only the rows the vertical pass will read.
+    std::int64_t row_begin = 0, row_end = plan.in_height;
+    needed_rows(plan.vertical, row_begin, row_end);
+    scratch.intermediate.resize(static_cast<std::size_t>((row_end - row_begin) * out_row_bytes));
+    horizontal_pass(src.data + row_begin * src.row_stride, src.row_stride, row_end - row_begin, dtype, channels,
+                    plan, avx2, scratch, scratch.intermediate.data());
+    vertical_pass(scratch.intermediate.data(), out_row_bytes, row_begin, plan.out_width, dtype, channels, plan, avx2,
+                  scratch, dst);
+}
+
+}  // namespace pyimgaug

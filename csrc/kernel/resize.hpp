@@ -1,0 +1,42 @@
+// Stage 1: Pillow-compatible resize of one image.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kernel/coeffs.hpp"
+#include "kernel/types.hpp"
+
+namespace pyimgaug {
+
+// Coefficients for one (input size -> output size, filter) geometry. Built once
+// and reused for every image of that size in the batch.
+struct ResizePlan {
+    std::int64_t in_height = -1, in_width = -1, out_height = 0, out_width = 0;
+    Filter filter = Filter::Lanczos;
+    AxisCoeffs horizontal, vertical;              // filters other than Nearest
+    std::vector<std::int64_t> nearest_x, nearest_y;  // Nearest only
+    // Expanded, zero-padded fixed-point horizontal weights for the vector loop:
+    // for output x, taps are grouped 8 at a time and each weight is repeated per channel.
+    std::vector<std::int32_t> horizontal_expanded;
+    int horizontal_groups = 0;  // groups of 8 taps per output sample
+    int channels = 0;
+};
+
+// Prepares `plan` for the geometry; returns false for sizes too large to tabulate.
+bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_width, std::int64_t out_height,
+                    std::int64_t out_width, Filter filter, int channels);
+
+// Per-thread scratch memory for a resize; grows, never shrinks, within one call.
+struct ResizeScratch {
+    std::vector<unsigned char> intermediate;  // horizontal pass result
+    std::vector<unsigned char> row;           // one zero-padded input row
+    std::vector<double> accum;                // vertical pass accumulators (16-bit, float)
+    std::vector<std::int32_t> accum_fixed;    // vertical pass accumulators (8-bit)
+};
+
+// Resizes `src` (dtype, channels) into `dst`, a contiguous out_height x out_width x
+// channels buffer of the same dtype. Integer results are rounded and clipped as Pillow does.
+void resize_image(const ImageView& src, DType dtype, int channels, const ResizePlan& plan, ResizeScratch& scratch,
+                  unsigned char* dst);
+
+}  // namespace pyimgaug

@@ -1,0 +1,24 @@
+// Declarations of the per-ISA resize loops (defined in resize_impl.hpp).
+#pragma once
+#include <cstdint>
+
+#define PYIMGAUG_DECLARE_RESIZE_ENTRIES(ns)                                                                        \
+    namespace pyimgaug {                                                                                           \
+    namespace ns {                                                                                                 \
+    void horizontal_u8_dispatch(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, int, const int*,   \
+                                std::int64_t, const std::int32_t*, int, std::uint8_t*, std::uint8_t*);             \
+    void vertical_u8_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,               \
+                           const std::int32_t*, int, std::int64_t, std::int64_t, std::int32_t*, std::uint8_t*);    \
+    void horizontal_u16_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \
+                              const double*, int, std::int64_t, std::uint16_t*);                                   \
+    void horizontal_f32_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \
+                              const double*, int, std::int64_t, float*);                                           \
+    void vertical_u16_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,              \
+                            const double*, int, std::int64_t, std::int64_t, double*, std::uint16_t*);              \
+    void vertical_f32_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,              \
+                            const double*, int, std::int64_t, std::int64_t, double*, float*);                      \
+    }                                                                                                              \
+    }
+
+PYIMGAUG_DECLARE_RESIZE_ENTRIES(baseline)
+PYIMGAUG_DECLARE_RESIZE_ENTRIES(avx2)

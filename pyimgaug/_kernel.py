@@ -1,0 +1,219 @@
+"""The single caller of the compiled kernel: validates and normalises arguments.
+
+Everything a user can get wrong is checked here, with a message naming the
+argument; the C++ side re-checks its invariants but only as a last line of defence.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+
+RESAMPLE_FILTERS = {"nearest": 0, "box": 1, "bilinear": 2, "hamming": 3, "bicubic": 4, "lanczos": 5}
+FILL_MODES = {"constant": 0, "nearest": 1, "reflect": 2, "wrap": 3}
+INPUT_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
+OUTPUT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64), "uint8": np.dtype(np.uint8)}
+CHANNELS = (1, 3, 4)
+# Far beyond any real image, far below sizes whose byte counts could overflow.
+MAX_SIDE = 1 << 20
+MAX_OUTPUT_BYTES = 1 << 40
+
+ImageBatch = Union[np.ndarray, Sequence[np.ndarray]]
+
+
+def _choice(value, choices, name):
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}; got {value!r}")
+    return choices[value.lower()]
+
+
+def _size(value, name) -> Tuple[int, int]:
+    try:
+        h, w = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a (height, width) pair of integers; got {value!r}") from None
+    out = []
+    for v in (h, w):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise TypeError(f"{name} must be a (height, width) pair of integers; got {value!r}")
+        if not 1 <= int(v) <= MAX_SIDE:
+            raise ValueError(f"{name} sides must be between 1 and {MAX_SIDE}; got {value!r}")
+        out.append(int(v))
+    return out[0], out[1]
+
+
+def _finite_number(value, name) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return f
+
+
+def _as_image(a, index) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"images[{index}] must be a numpy array; got {type(a).__name__}")
+    if a.dtype not in INPUT_DTYPES:
+        raise TypeError(f"images[{index}] has dtype {a.dtype}; expected one of uint8, uint16, float32")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3:
+        raise ValueError(f"images[{index}] must be (H, W) or (H, W, C); got shape {a.shape}")
+    if a.shape[2] not in CHANNELS:
+        raise ValueError(f"images[{index}] has {a.shape[2]} channels; expected one of {CHANNELS}")
+    if a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"images[{index}] is empty: shape {a.shape}")
+    if a.shape[0] > MAX_SIDE or a.shape[1] > MAX_SIDE:
+        raise ValueError(f"images[{index}] is too large: shape {a.shape}")
+    item = a.dtype.itemsize
+    # The kernel reads rows through their stride; only pixels inside a row must be packed.
+    if a.strides[2] != item or a.strides[1] != item * a.shape[2]:
+        a = np.ascontiguousarray(a)
+    return a
+
+
+def _image_list(images) -> list:
+    if isinstance(images, np.ndarray):
+        if images.ndim == 3 and images.dtype in INPUT_DTYPES:
+            # (N, H, W) grayscale batch.
+            images = images[..., None]
+        if images.ndim != 4:
+            raise ValueError(f"images must be an (N, H, W, C) array or a sequence of (H, W[, C]) arrays; got shape {images.shape}")
+        return [_as_image(images[i], i) for i in range(images.shape[0])]
+    if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
+        raise TypeError(f"images must be an (N, H, W, C) array or a sequence of arrays; got {type(images).__name__}")
+    return [_as_image(a, i) for i, a in enumerate(images)]
+
+
+def _matrices(matrices, n) -> np.ndarray:
+    m = np.asarray(matrices)
+    if m.dtype.kind not in "fiu":
+        raise TypeError(f"matrices must be real numbers; got dtype {m.dtype}")
+    if m.ndim != 3 or m.shape[0] != n or m.shape[1:] not in ((2, 3), (3, 3)):
+        raise ValueError(f"matrices must have shape ({n}, 3, 3) or ({n}, 2, 3); got {m.shape}")
+    m = np.ascontiguousarray(m[:, :2, :], dtype=np.float64)
+    if not np.isfinite(m).all():
+        raise ValueError("matrices must be finite (no NaN or infinity)")
+    return m
+
+
+def transform_batch(
+    images: ImageBatch,
+    matrices: Optional[np.ndarray] = None,
+    *,
+    output_size: Optional[Tuple[int, int]] = None,
+    resize_to: Optional[Tuple[int, int]] = None,
+    resample: str = "lanczos",
+    order: int = 1,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    scale: float = 1.0,
+    offset: float = 0.0,
+    dtype: str = "float32",
+    out: Optional[np.ndarray] = None,
+    num_threads: Optional[int] = None,
+) -> np.ndarray:
+    """Resize, warp and rescale a whole batch of images in one native call.
+
+    Stage 1 (``resize_to=(h0, w0)``): each image is resized as Pillow's
+    ``Image.resize((w0, h0), resample)`` does; integer results are rounded and
+    clipped to the input's type, as Pillow's are. Channels are resized
+    independently (Pillow premultiplies the alpha of RGBA images; we do not).
+
+    Stage 2 (``matrices``, (N, 3, 3) or (N, 2, 3)): an inverse affine warp into
+    ``output_size``; each matrix maps OUTPUT (row, col) to INPUT (row, col) exactly
+    as ``scipy.ndimage.affine_transform(channel, M[:2, :2], offset=M[:2, 2],
+    output_shape=output_size, order=order, mode=fill_mode, cval=cval)``.
+
+    Stage 3: ``value * scale + offset`` converted to ``dtype`` (float32, float64,
+    or uint8 rounded half up and saturated), written into ``out`` when given.
+
+    Args:
+        images: an (N, H, W, C) array, or a sequence of N (H_i, W_i[, C]) arrays;
+            uint8, uint16 or float32; C in (1, 3, 4).
+        matrices: optional inverse affine matrices, one per image.
+        output_size: (h, w) of the output; defaults to the stage-1 size (which then
+            must be the same for every image).
+        resize_to: optional (h0, w0) for stage 1.
+        resample: one of nearest, box, bilinear, hamming, bicubic, lanczos.
+        order: 0 (nearest) or 1 (bilinear) interpolation for the warp.
+        fill_mode: one of constant, nearest, reflect, wrap (scipy's meanings).
+        cval: the value outside the image with fill_mode="constant", in input units.
+        scale, offset: the affine rescale applied last.
+        dtype: float32, float64 or uint8.
+        out: optional C-contiguous (N, h, w, C) array of ``dtype`` to write into.
+        num_threads: threads to use; None means OpenMP's default (1 in a forked child).
+
+    Returns:
+        The (N, h, w, C) output array (``out`` itself when given; otherwise new).
+    """
+    image_list = _image_list(images)
+    n = len(image_list)
+    if n and len({(a.dtype, a.shape[2]) for a in image_list}) != 1:
+        raise ValueError("images must all have the same dtype and channel count")
+    channels = image_list[0].shape[2] if n else (images.shape[-1] if isinstance(images, np.ndarray) and images.ndim == 4 else 1)
+
+    resize = _size(resize_to, "resize_to") if resize_to is not None else None
+    filter_code = _choice(resample, RESAMPLE_FILTERS, "resample")
+    if isinstance(order, (bool, np.bool_)) or order not in (0, 1):
+        raise ValueError(f"order must be 0 or 1; got {order!r}")
+    mode_code = _choice(fill_mode, FILL_MODES, "fill_mode")
+    cval = _finite_number(cval, "cval")
+    scale = _finite_number(scale, "scale")
+    offset = _finite_number(offset, "offset")
+    out_dtype = OUTPUT_DTYPES.get(np.dtype(dtype).name if not isinstance(dtype, str) else dtype)
+    if out_dtype is None:
+        raise ValueError(f"dtype must be one of {sorted(OUTPUT_DTYPES)}; got {dtype!r}")
+    if num_threads is not None:
+        if isinstance(num_threads, (bool, np.bool_)) or not isinstance(num_threads, (numbers.Integral, np.integer)):
+            raise TypeError(f"num_threads must be a positive integer or None; got {num_threads!r}")
+        if num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1; got {num_threads!r}")
+        num_threads = min(int(num_threads), 1024)
+
+    m = _matrices(matrices, n) if matrices is not None else None
+    if output_size is not None:
+        out_h, out_w = _size(output_size, "output_size")
+    elif resize is not None:
+        out_h, out_w = resize
+    elif n and len({a.shape[:2] for a in image_list}) == 1:
+        out_h, out_w = image_list[0].shape[:2]
+    elif n:
+        raise ValueError("output_size is required when the images differ in size and resize_to is not given")
+    else:
+        raise ValueError("output_size or resize_to is required for an empty batch")
+    if m is None:
+        stage1 = {resize} if resize is not None else {a.shape[:2] for a in image_list}
+        if stage1 and stage1 != {(out_h, out_w)}:
+            raise ValueError(
+                f"output_size {(out_h, out_w)} differs from the image size {sorted(stage1)} and no matrices were given; "
+                "use resize_to to change the size"
+            )
+    if n * out_h * out_w * channels * out_dtype.itemsize > MAX_OUTPUT_BYTES:
+        raise ValueError(f"output of {n}x{out_h}x{out_w}x{channels} {out_dtype} is too large")
+    if resize is not None and resize[0] * resize[1] * channels * 8 > MAX_OUTPUT_BYTES:
+        raise ValueError(f"resize_to {resize} is too large")
+
+    shape = (n, out_h, out_w, channels)
+    if out is None:
+        out = np.empty(shape, dtype=out_dtype)
+    else:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy array; got {type(out).__name__}")
+        if out.shape != shape or out.dtype != out_dtype:
+            raise ValueError(f"out must have shape {shape} and dtype {out_dtype}; got {out.shape} {out.dtype}")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be C-contiguous and writable (a silent copy would lose the result)")
+        if any(np.may_share_memory(out, a) for a in image_list):
+            raise ValueError("out must not share memory with the input images")
+    if n == 0:
+        return out
+    return _core.transform_batch(
+        image_list, m, out, resize, filter_code, int(order), mode_code, cval, scale, offset,
+        -1 if num_threads is None else num_threads,
+    )
