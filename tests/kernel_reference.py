@@ -5,7 +5,7 @@ channel at a time, so that the kernel is compared against the libraries whose
 semantics it promises to reproduce:
 
 * stage 1 (resize): ``PIL.Image.resize`` per channel ('L' for uint8, 'I;16' for
-  uint16, 'F' for float32), which rounds and clips integer results after each
+  uint16 ('I' for NEAREST), 'F' for float32), which rounds and clips integer results after each
   pass exactly as Pillow does;
 * stage 2 (warp): ``scipy.ndimage.affine_transform`` per channel in float64
   (order 0 or 1, so no spline prefilter is involved);
@@ -97,8 +97,9 @@ def pillow_resize_channel(channel: np.ndarray, size_hw, resample: str) -> np.nda
     """Resize one (H, W) channel with ``PIL.Image.resize``; same dtype out.
 
     uint8 -> mode 'L' (Pillow's 8-bit fixed-point path), uint16 -> mode 'I;16'
-    (double accumulation, rounded and clipped to 0..65535 after each pass),
-    float32 -> mode 'F' (double accumulation, float32 between passes).
+    (double accumulation, rounded and clipped to 0..65535 after each pass; for
+    NEAREST mode 'I', see below), float32 -> mode 'F' (double accumulation,
+    float32 between passes).
     """
     from PIL import Image
 
@@ -107,6 +108,13 @@ def pillow_resize_channel(channel: np.ndarray, size_hw, resample: str) -> np.nda
     if channel.dtype == np.uint8:
         im = Image.fromarray(channel, mode=None)
         assert im.mode == "L"
+    elif channel.dtype == np.uint16 and resample == "nearest":
+        # Pillow's 'I;16' NEAREST goes through its generic float transform and
+        # picks other source pixels than every other mode ('L', 'I', 'F', 'RGB')
+        # when a sample centre lands on a pixel boundary (e.g. 64 -> 7 rows);
+        # nearest only copies values, so use the 32-bit path that agrees with the rest.
+        im = Image.fromarray(channel.astype(np.int32))
+        assert im.mode == "I", im.mode
     elif channel.dtype == np.uint16:
         im = Image.fromarray(channel)
         assert im.mode.startswith("I;16"), im.mode

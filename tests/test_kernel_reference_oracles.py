@@ -142,3 +142,20 @@ def test_compare_image_reports_the_pixel():
     with pytest.raises(AssertionError, match=r"row 1, col 2, ch 0"):
         kr.compare_image(got, ref, "float32", float_tol=0.1, label="x")
     kr.compare_image(got, ref, "float32", float_tol=0.1, exclude=np.array([[0, 0, 0], [0, 0, 1]], bool))
+
+
+def test_pillow_i16_nearest_quirk_is_why_the_oracle_uses_mode_i():
+    """Pillow's NEAREST for 'I;16' disagrees with its 'L', 'I' and 'F' paths on
+    boundary-centred samples; the oracle uses 'I' for uint16 NEAREST."""
+    H, W, h, w = 64, 48, 7, 9
+    a = (np.arange(H)[:, None] * 100 + np.arange(W)[None, :]).astype(np.uint16)
+    nearest = Image.Resampling.NEAREST
+    as_l = np.asarray(Image.fromarray((a % 256).astype(np.uint8)).resize((w, h), nearest))
+    as_i = np.asarray(Image.fromarray(a.astype(np.int32)).resize((w, h), nearest))
+    as_f = np.asarray(Image.fromarray(a.astype(np.float32)).resize((w, h), nearest))
+    np.testing.assert_array_equal(as_i % 256, as_l)
+    np.testing.assert_array_equal(as_f, as_i)
+    np.testing.assert_array_equal(kr.pillow_resize_channel(a, (h, w), "nearest"), as_i)
+    as_i16 = np.asarray(Image.fromarray(a).resize((w, h), nearest)).astype(np.int64)
+    if np.array_equal(as_i16, as_i):
+        pytest.skip("this Pillow's I;16 NEAREST agrees with the other modes")
