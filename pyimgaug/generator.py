@@ -12,6 +12,15 @@ from .pipeline import augment_batch
 __all__ = ["ImageDataGenerator"]
 
 
+def _svd(a):
+    """SVD as Keras computes it: scipy's (in the input precision) when installed."""
+    try:
+        from scipy import linalg
+    except ImportError:  # NumPy computes float32 input in float64: slightly different
+        return np.linalg.svd(a)
+    return linalg.svd(a)
+
+
 class ImageDataGenerator(object):
     """Generate batches of tensor image data with real-time data augmentation.
 
@@ -541,6 +550,6 @@ class ImageDataGenerator(object):
         if self.zca_whitening:
             flat_x = np.reshape(x, (x.shape[0], x.shape[1] * x.shape[2] * x.shape[3]))
             sigma = np.dot(flat_x.T, flat_x) / flat_x.shape[0]
-            u, s, _ = np.linalg.svd(sigma)
+            u, s, _ = _svd(sigma)
             s_inv = 1. / np.sqrt(s[np.newaxis] + self.zca_epsilon)
             self.principal_components = (u * s_inv).dot(u.T)

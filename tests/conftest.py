@@ -53,46 +53,60 @@ def write_image(path, rng, h, w, mode):
     return path
 
 
-@pytest.fixture
-def make_dataset(tmp_path):
-    """Factory: `make_dataset(classes=3, per_class=5, ...)` -> root directory.
+def build_dataset(root, classes=3, per_class=5, seed=0,
+                  sizes=((20, 30), (32, 32), (45, 25), (17, 19), (24, 24)),
+                  modes=("RGB", "L", "RGB", "P", "RGBA"), exts=("png", "jpg", "BMP", "png", "JPEG", "PNG"),
+                  nested=True, extras=True):
+    """Writes a class-per-folder dataset under `root` and returns `root`.
 
     Files are PNG, JPEG and BMP (some with upper-case extensions), of varied
-    sizes, some grayscale or palette sources; a nested subfolder and files
-    that must be ignored (a .txt, an unknown extension) are added.
+    sizes, from RGB, grayscale, palette and RGBA (non-opaque) sources; the
+    last file of each class sits in a nested subfolder, and files that must be
+    ignored (a .txt, an unknown extension) are added.
     """
+    rng = np.random.default_rng(seed)
+    root = str(root)
+    names = classes if isinstance(classes, (list, tuple)) else ["class_%02d" % i for i in range(classes)]
+    k = 0
+    for ci, cname in enumerate(names):
+        count = per_class[ci] if isinstance(per_class, (list, tuple)) else per_class
+        for i in range(count):
+            h, w = sizes[k % len(sizes)]
+            mode = modes[k % len(modes)]
+            ext = exts[k % len(exts)]
+            if ext.lower() in ("jpg", "jpeg") and mode in ("P", "RGBA"):
+                mode = "RGB"
+            sub = "nested" if (nested and i == count - 1 and count > 1) else ""
+            path = os.path.join(root, cname, sub, "img_%03d_%d.%s" % (i, k, ext))
+            write_image(path, rng, h, w, mode)
+            k += 1
+        if extras:
+            os.makedirs(os.path.join(root, cname), exist_ok=True)
+            with open(os.path.join(root, cname, "notes.txt"), "w") as f:
+                f.write("not an image")
+    if extras:
+        os.makedirs(root, exist_ok=True)
+        with open(os.path.join(root, "stray.png.bak"), "w") as f:
+            f.write("x")
+    return root
+
+
+@pytest.fixture
+def make_dataset(tmp_path):
+    """Factory: `make_dataset(classes=3, per_class=5, ...)` -> a new dataset root."""
     counter = {"n": 0}
 
-    def make(classes=3, per_class=5, seed=0, sizes=((20, 30), (32, 32), (45, 25), (17, 19)),
-             modes=("RGB", "L", "RGB", "P"), exts=("png", "jpg", "BMP", "png", "JPEG"),
-             nested=True, extras=True, name=None):
-        rng = np.random.default_rng(seed)
+    def make(name=None, **kwargs):
         counter["n"] += 1
-        root = tmp_path / (name or "data%d" % counter["n"])
-        names = classes if isinstance(classes, (list, tuple)) else ["class_%02d" % i for i in range(classes)]
-        k = 0
-        for ci, cname in enumerate(names):
-            count = per_class[ci] if isinstance(per_class, (list, tuple)) else per_class
-            for i in range(count):
-                h, w = sizes[k % len(sizes)]
-                mode = modes[k % len(modes)]
-                ext = exts[k % len(exts)]
-                if ext.lower() in ("jpg", "jpeg") and mode == "P":
-                    mode = "RGB"
-                sub = "nested" if (nested and i == count - 1 and count > 1) else ""
-                path = os.path.join(str(root), cname, sub, "img_%03d_%d.%s" % (i, k, ext))
-                write_image(path, rng, h, w, mode)
-                k += 1
-            if extras:
-                with open(os.path.join(str(root), cname, "notes.txt"), "w") as f:
-                    f.write("not an image")
-        if extras:
-            os.makedirs(str(root), exist_ok=True)
-            with open(os.path.join(str(root), "stray.png.bak"), "w") as f:
-                f.write("x")
-        return str(root)
+        return build_dataset(tmp_path / (name or "data%d" % counter["n"]), **kwargs)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shared_dataset(tmp_path_factory):
+    """A read-only default dataset (3 classes x 5 files) shared by many tests."""
+    return build_dataset(tmp_path_factory.mktemp("shared") / "data")
 
 
 def keras_load_batch(kimage, paths, target_size, color_mode, interpolation, data_format="channels_last"):
