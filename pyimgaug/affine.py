@@ -103,12 +103,28 @@ def _kernel():
 _KERNEL_IN_DTYPES = (np.uint8, np.uint16, np.float32)
 
 
+def _canonical(x):
+    """True if `x` is C-contiguous with the strides of a fresh array.
+
+    (`np.ascontiguousarray` keeps odd strides on length-1 axes, which a
+    strided reader may reject.)
+    """
+    expected = x.itemsize
+    for dim, stride in zip(reversed(x.shape), reversed(x.strides)):
+        if stride != expected:
+            return False
+        expected *= dim
+    return True
+
+
 def kernel_input(x):
-    """`x` as a dtype the kernel reads (float64 and others go to float32)."""
+    """`x` as a packed array of a dtype the kernel reads (others go to float32)."""
     x = np.asarray(x)
-    if x.dtype.type in _KERNEL_IN_DTYPES:
-        return x
-    return x.astype(np.float32)
+    if x.dtype.type not in _KERNEL_IN_DTYPES:
+        return x.astype(np.float32)
+    if not _canonical(x):
+        return x.copy(order="C")
+    return x
 
 
 def warp_batch(images, matrices=None, *, output_size=None, resize_to=None, resample="nearest",
@@ -119,9 +135,13 @@ def warp_batch(images, matrices=None, *, output_size=None, resize_to=None, resam
     many one-channel images (still one call).
     """
     transform_batch = _kernel()
+    if isinstance(images, np.ndarray):
+        images = kernel_input(images)
+    else:
+        images = [kernel_input(im) for im in images]
     if isinstance(images, np.ndarray) and images.ndim == 4 and images.shape[-1] not in (1, 3, 4):
         n, h, w, c = images.shape
-        flat = np.ascontiguousarray(np.moveaxis(images, 3, 1)).reshape(n * c, h, w, 1)
+        flat = kernel_input(np.moveaxis(images, 3, 1).reshape(n * c, h, w, 1))
         mats = None if matrices is None else np.repeat(matrices, c, axis=0)
         out = transform_batch(flat, mats, output_size=output_size, resize_to=resize_to,
                               resample=resample, order=order, fill_mode=fill_mode, cval=cval,
@@ -163,7 +183,7 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
     x = np.asarray(x)
     # Like Keras: the matrix acts on the two non-channel axes in their order.
     moved = np.moveaxis(x, channel_axis, -1)
-    inp = np.ascontiguousarray(kernel_input(moved))[None]
+    inp = kernel_input(moved)[None]
     out_dtype = "float64" if x.dtype == np.float64 else "float32"
     out = warp_batch(inp, m, output_size=moved.shape[:2], order=order, fill_mode=fill_mode,
                      cval=cval, dtype=out_dtype)[0]

@@ -155,6 +155,12 @@ class Iterator(object):
         return key
 
 
+def _choices(options):
+    """Keras prints the set of choices; print it in a stable order."""
+    named = sorted(repr(o) for o in options if o is not None)
+    return "{" + ", ".join(named + (["None"] if None in options else [])) + "}"
+
+
 def _labels_for(it, index_array, batch_x):
     """Keras's label batch for `class_mode` (None when there are no labels)."""
     if it.class_mode == 'input':
@@ -344,7 +350,7 @@ class DirectoryIterator(BatchFromFilesMixin, Iterator):
         self.classes = classes
         if class_mode not in self.allowed_class_modes:
             raise ValueError('Invalid class_mode: {}; expected one of: {}'
-                             .format(class_mode, self.allowed_class_modes))
+                             .format(class_mode, _choices(self.allowed_class_modes)))
         self.class_mode = class_mode
         self.dtype = dtype
         self.samples = 0
@@ -461,7 +467,7 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
     def _check_params(self, df, x_col, y_col, weight_col, classes):
         if self.class_mode not in self.allowed_class_modes:
             raise ValueError('Invalid class_mode: {}; expected one of: {}'
-                             .format(self.class_mode, self.allowed_class_modes))
+                             .format(self.class_mode, _choices(self.allowed_class_modes)))
         if (self.class_mode == 'multi_output') and not isinstance(y_col, list):
             raise TypeError('If class_mode="{}", y_col must be a list. Received {}.'
                             .format(self.class_mode, type(y_col).__name__))
