@@ -44,7 +44,8 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
             scratch.row.assign(row_len, 0);
             PYIMGAUG_PICK(avx2, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
                                                         h.first.data(), plan.out_width,
-                                                        plan.horizontal_expanded.data(), plan.horizontal_groups,
+                                                        plan.horizontal_expanded.data(), plan.horizontal_padded.data(),
+                                                        plan.horizontal_groups,
                                                         scratch.row.data(), dst);
             break;
         }
@@ -112,11 +113,14 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     const int L = 8 * channels;
     plan.horizontal_groups = groups;
     plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
+    plan.horizontal_padded.assign(static_cast<std::size_t>(out_width) * groups * 8, 0);
     for (std::int64_t xx = 0; xx < out_width; ++xx) {
         std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
         const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
         for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
             for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
+        std::copy(k, k + plan.horizontal.count[static_cast<std::size_t>(xx)],
+                  &plan.horizontal_padded[static_cast<std::size_t>(xx) * groups * 8]);
     }
     return true;
 }

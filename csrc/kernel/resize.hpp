@@ -18,6 +18,8 @@ struct ResizePlan {
     // Expanded, zero-padded fixed-point horizontal weights for the vector loop:
     // for output x, taps are grouped 8 at a time and each weight is repeated per channel.
     std::vector<std::int32_t> horizontal_expanded;
+    // The same weights, one per tap, zero-padded to whole groups of 8.
+    std::vector<std::int32_t> horizontal_padded;
     int horizontal_groups = 0;  // groups of 8 taps per output sample
     int channels = 0;
 };

@@ -6,7 +6,8 @@
     namespace pyimgaug {                                                                                           \
     namespace ns {                                                                                                 \
     void horizontal_u8_dispatch(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, int, const int*,   \
-                                std::int64_t, const std::int32_t*, int, std::uint8_t*, std::uint8_t*);             \
+                                std::int64_t, const std::int32_t*, const std::int32_t*, int, std::uint8_t*,      \
+                                std::uint8_t*);                                                                    \
     void vertical_u8_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,               \
                            const std::int32_t*, int, std::int64_t, std::int64_t, std::int32_t*, std::uint8_t*);    \
     void horizontal_u16_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \
