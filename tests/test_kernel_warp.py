@@ -162,12 +162,13 @@ def test_warp_2d_images_count_as_one_channel(fill_mode, order):
     rng = np.random.default_rng(_seed("2d", fill_mode, order))
     images = [kr.random_image(rng, (9, 11), np.uint8) for _ in range(3)]
     mats = np.stack(kr.matrix_zoo(rng, (9, 11), (8, 12), 3))
-    got = pyimgaug.transform_batch(images, mats, output_size=(8, 12), order=order, fill_mode=fill_mode, cval=17.0)
-    assert got.shape == (3, 8, 12, 1) and got.dtype == np.float32
-    check_batch(
-        got, images, mats, output_size=(8, 12), order=order, fill_mode=fill_mode, cval=17.0,
-        scale=1.0, offset=0.0, dtype="float32", in_dtype=np.uint8, label="2-D",
-    )
+    for label, batch in (("list of (H, W)", images), ("(N, H, W) array", np.stack(images))):
+        got = pyimgaug.transform_batch(batch, mats, output_size=(8, 12), order=order, fill_mode=fill_mode, cval=17.0)
+        assert got.shape == (3, 8, 12, 1) and got.dtype == np.float32
+        check_batch(
+            got, images, mats, output_size=(8, 12), order=order, fill_mode=fill_mode, cval=17.0,
+            scale=1.0, offset=0.0, dtype="float32", in_dtype=np.uint8, label=label,
+        )
 
 
 @pytest.mark.parametrize("fill_mode", kr.FILL_MODES)
