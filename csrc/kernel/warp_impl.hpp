@@ -165,104 +165,174 @@ static void finish_scalar(const Source& s, const double* m, std::int64_t r, std:
 }
 
 #ifdef __AVX2__
-// Vectorised uint8 -> float32 warp, 8 output pixels at a time. Coordinates are
-// formed in double exactly as in the scalar path (so order 0 picks the same pixel
-// as scipy); interpolation weights and values are float32, whose rounding error
-// (about 3e-5 on a 0-255 scale) is far below the tolerance the tests hold us to.
-// Pixels whose taps are not all inside the image go through the general path.
+// Writes 8 pixels of C planar channels as interleaved floats.
+template <int C>
+static inline void store_interleaved(float* o, const __m256* v) {
+    if (C == 1) {
+        _mm256_storeu_ps(o, v[0]);
+    } else if (C == 3) {
+        const __m256i i0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2);
+        const __m256i i1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5);
+        const __m256i i2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
+        __m256 a = _mm256_permutevar8x32_ps(v[0], i0);
+        a = _mm256_blend_ps(a, _mm256_permutevar8x32_ps(v[1], i0), 0x92);
+        a = _mm256_blend_ps(a, _mm256_permutevar8x32_ps(v[2], i0), 0x24);
+        __m256 b = _mm256_permutevar8x32_ps(v[0], i1);
+        b = _mm256_blend_ps(b, _mm256_permutevar8x32_ps(v[1], i1), 0x24);
+        b = _mm256_blend_ps(b, _mm256_permutevar8x32_ps(v[2], i1), 0x49);
+        __m256 c = _mm256_permutevar8x32_ps(v[0], i2);
+        c = _mm256_blend_ps(c, _mm256_permutevar8x32_ps(v[1], i2), 0x49);
+        c = _mm256_blend_ps(c, _mm256_permutevar8x32_ps(v[2], i2), 0x92);
+        _mm256_storeu_ps(o, a);
+        _mm256_storeu_ps(o + 8, b);
+        _mm256_storeu_ps(o + 16, c);
+    } else {
+        const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1 % C]), t1 = _mm256_unpackhi_ps(v[0], v[1 % C]);
+        const __m256 t2 = _mm256_unpacklo_ps(v[2 % C], v[3 % C]), t3 = _mm256_unpackhi_ps(v[2 % C], v[3 % C]);
+        const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u1, 0x20));
+        _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
+        _mm256_storeu_ps(o + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
+        _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+    }
+}
+
+// Low 32 bits of each 64-bit lane of two double-compare masks, as one 8-lane mask.
+static inline __m256i narrow_mask(__m256d lo, __m256d hi) {
+    const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    const __m128i l = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(lo), pick));
+    const __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(hi), pick));
+    return _mm256_set_m128i(h, l);
+}
+
+static inline __m256i to_int32(__m256d lo, __m256d hi) {
+    return _mm256_set_m128i(_mm256_cvttpd_epi32(hi), _mm256_cvttpd_epi32(lo));
+}
+
+static inline __m256 to_float(__m256d lo, __m256d hi) {
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+}
+
+// Loads the pixel at each byte offset with one 4-byte gather. For C < 4 a pixel is
+// shorter than the load, so the load starts up to 4 - C bytes early (never before
+// the first byte) and the channel bytes are shifted down by the returned amount:
+// no byte outside the image is ever read, even at its last pixel.
+template <int C>
+static inline __m256i gather_pixels(const int* base, __m256i off, __m256i& shift_bits) {
+    if (C == 4) {
+        shift_bits = _mm256_setzero_si256();
+        return _mm256_i32gather_epi32(base, off, 1);
+    }
+    const __m256i adj = _mm256_min_epi32(off, _mm256_set1_epi32(4 - C));
+    shift_bits = _mm256_slli_epi32(adj, 3);
+    return _mm256_i32gather_epi32(base, _mm256_sub_epi32(off, adj), 1);
+}
+
+static inline __m256 channel_of(__m256i g, __m256i shift_bits, int ch) {
+    const __m256i s = _mm256_add_epi32(shift_bits, _mm256_set1_epi32(8 * ch));
+    return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(g, s), _mm256_set1_epi32(0xFF)));
+}
+
+// Vectorised uint8 -> float32 warp, 8 output pixels at a time. Source coordinates
+// are formed in double exactly as in the scalar path (so order 0 picks the pixel
+// scipy picks); weights and values are float32, whose rounding error (about 3e-5
+// on a 0-255 scale) is far below the tolerance the tests hold us to. Fill modes
+// nearest and constant are vectorised (taps clamped into the image, cval blended
+// where the sample is outside); reflect and wrap send blocks that touch the border
+// through the general path.
 template <int C, int ORDER>
 static void warp_fast_avx2(const Source& s, const double* m, FillMode mode, double cval, double scale, double offset,
                            std::int64_t out_height, std::int64_t out_width, float* dst, double* tmp) {
+    const bool clamp_border = mode == FillMode::Nearest || mode == FillMode::Constant;
+    const bool constant = mode == FillMode::Constant;
     const __m256d m1 = _mm256_set1_pd(m[1]), m4 = _mm256_set1_pd(m[4]);
-    const __m256d step = _mm256_set1_pd(8.0);
-    const __m256d zero = _mm256_setzero_pd();
-    // Interior limits: order 1 needs both taps inside; order 0 the rounded index.
+    const __m256d step = _mm256_set1_pd(8.0), zero = _mm256_setzero_pd(), half = _mm256_set1_pd(0.5);
+    const __m256d big = _mm256_set1_pd(1073741824.0), nbig = _mm256_set1_pd(-1073741824.0);
     const __m256d ylim = _mm256_set1_pd(static_cast<double>(s.height - 1));
     const __m256d xlim = _mm256_set1_pd(static_cast<double>(s.width - 1));
-    const __m256d half = _mm256_set1_pd(0.5);
-    // A gather reads 4 bytes per pixel; the last bytes it may touch must lie inside
-    // the image's memory (the last pixel of the last row has fewer than 4 after it).
-    const std::int64_t span = (s.height - 1) * s.stride + s.width * C;
-    const __m256i last_ok = _mm256_set1_epi32(static_cast<int>(span - 4));
+    const __m256i yhi = _mm256_set1_epi32(static_cast<int>(s.height - 1));
+    const __m256i xhi = _mm256_set1_epi32(static_cast<int>(s.width - 1));
+    const __m256i izero = _mm256_setzero_si256(), ione = _mm256_set1_epi32(1);
     const __m256i stride_v = _mm256_set1_epi32(static_cast<int>(s.stride));
     const __m256i cvec = _mm256_set1_epi32(C);
-    const __m256i byte_mask = _mm256_set1_epi32(0xFF);
     const __m256 scale_v = _mm256_set1_ps(static_cast<float>(scale));
     const __m256 offset_v = _mm256_set1_ps(static_cast<float>(offset));
+    const __m256 fill_v = _mm256_set1_ps(static_cast<float>(cval * scale + offset));
     const int* base = reinterpret_cast<const int*>(s.data);
-    alignas(32) float planes[C][8];
+    const __m256d first_cols_lo = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0), first_cols_hi = _mm256_setr_pd(4.0, 5.0, 6.0, 7.0);
 
     for (std::int64_t r = 0; r < out_height; ++r) {
         float* out_row = dst + r * out_width * C;
         const __m256d ry = _mm256_set1_pd(m[2] + static_cast<double>(r) * m[0]);
         const __m256d rx = _mm256_set1_pd(m[5] + static_cast<double>(r) * m[3]);
-        __m256d col_lo = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
-        __m256d col_hi = _mm256_setr_pd(4.0, 5.0, 6.0, 7.0);
+        __m256d col_lo = first_cols_lo, col_hi = first_cols_hi;
         std::int64_t c = 0;
         for (; c + 8 <= out_width; c += 8, col_lo = _mm256_add_pd(col_lo, step), col_hi = _mm256_add_pd(col_hi, step)) {
-            const __m256d yy_lo = _mm256_add_pd(ry, _mm256_mul_pd(col_lo, m1));
-            const __m256d yy_hi = _mm256_add_pd(ry, _mm256_mul_pd(col_hi, m1));
-            const __m256d xx_lo = _mm256_add_pd(rx, _mm256_mul_pd(col_lo, m4));
-            const __m256d xx_hi = _mm256_add_pd(rx, _mm256_mul_pd(col_hi, m4));
-            __m256d in_lo, in_hi;
-            if (ORDER == 1) {
-                in_lo = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(yy_lo, zero, _CMP_GE_OQ), _mm256_cmp_pd(yy_lo, ylim, _CMP_LT_OQ)),
-                                      _mm256_and_pd(_mm256_cmp_pd(xx_lo, zero, _CMP_GE_OQ), _mm256_cmp_pd(xx_lo, xlim, _CMP_LT_OQ)));
-                in_hi = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(yy_hi, zero, _CMP_GE_OQ), _mm256_cmp_pd(yy_hi, ylim, _CMP_LT_OQ)),
-                                      _mm256_and_pd(_mm256_cmp_pd(xx_hi, zero, _CMP_GE_OQ), _mm256_cmp_pd(xx_hi, xlim, _CMP_LT_OQ)));
-            } else {
-                in_lo = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(yy_lo, zero, _CMP_GE_OQ), _mm256_cmp_pd(yy_lo, ylim, _CMP_LE_OQ)),
-                                      _mm256_and_pd(_mm256_cmp_pd(xx_lo, zero, _CMP_GE_OQ), _mm256_cmp_pd(xx_lo, xlim, _CMP_LE_OQ)));
-                in_hi = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(yy_hi, zero, _CMP_GE_OQ), _mm256_cmp_pd(yy_hi, ylim, _CMP_LE_OQ)),
-                                      _mm256_and_pd(_mm256_cmp_pd(xx_hi, zero, _CMP_GE_OQ), _mm256_cmp_pd(xx_hi, xlim, _CMP_LE_OQ)));
-            }
-            if ((_mm256_movemask_pd(in_lo) & _mm256_movemask_pd(in_hi)) != 0xF) {
+            __m256d yy_lo = _mm256_add_pd(ry, _mm256_mul_pd(col_lo, m1));
+            __m256d yy_hi = _mm256_add_pd(ry, _mm256_mul_pd(col_hi, m1));
+            __m256d xx_lo = _mm256_add_pd(rx, _mm256_mul_pd(col_lo, m4));
+            __m256d xx_hi = _mm256_add_pd(rx, _mm256_mul_pd(col_hi, m4));
+            // Inside [0, len-1] on both axes: no fill mode changes anything there.
+            const __m256d in_lo = _mm256_and_pd(
+                _mm256_and_pd(_mm256_cmp_pd(yy_lo, zero, _CMP_GE_OQ), _mm256_cmp_pd(yy_lo, ylim, _CMP_LE_OQ)),
+                _mm256_and_pd(_mm256_cmp_pd(xx_lo, zero, _CMP_GE_OQ), _mm256_cmp_pd(xx_lo, xlim, _CMP_LE_OQ)));
+            const __m256d in_hi = _mm256_and_pd(
+                _mm256_and_pd(_mm256_cmp_pd(yy_hi, zero, _CMP_GE_OQ), _mm256_cmp_pd(yy_hi, ylim, _CMP_LE_OQ)),
+                _mm256_and_pd(_mm256_cmp_pd(xx_hi, zero, _CMP_GE_OQ), _mm256_cmp_pd(xx_hi, xlim, _CMP_LE_OQ)));
+            const int inside_bits = _mm256_movemask_pd(in_lo) | (_mm256_movemask_pd(in_hi) << 4);
+            if (inside_bits != 0xFF && !clamp_border) {
                 finish_scalar<C, ORDER>(s, m, r, c, c + 8, mode, cval, scale, offset, tmp, out_row);
                 continue;
+            }
+            if (inside_bits != 0xFF) {
+                // Keep far-away (or NaN) coordinates where int32 conversion is defined.
+                yy_lo = _mm256_min_pd(_mm256_max_pd(yy_lo, nbig), big);
+                yy_hi = _mm256_min_pd(_mm256_max_pd(yy_hi, nbig), big);
+                xx_lo = _mm256_min_pd(_mm256_max_pd(xx_lo, nbig), big);
+                xx_hi = _mm256_min_pd(_mm256_max_pd(xx_hi, nbig), big);
             }
             const __m256d fy_lo = _mm256_floor_pd(ORDER == 1 ? yy_lo : _mm256_add_pd(yy_lo, half));
             const __m256d fy_hi = _mm256_floor_pd(ORDER == 1 ? yy_hi : _mm256_add_pd(yy_hi, half));
             const __m256d fx_lo = _mm256_floor_pd(ORDER == 1 ? xx_lo : _mm256_add_pd(xx_lo, half));
             const __m256d fx_hi = _mm256_floor_pd(ORDER == 1 ? xx_hi : _mm256_add_pd(xx_hi, half));
-            const __m256i y0 = _mm256_set_m128i(_mm256_cvttpd_epi32(fy_hi), _mm256_cvttpd_epi32(fy_lo));
-            const __m256i x0 = _mm256_set_m128i(_mm256_cvttpd_epi32(fx_hi), _mm256_cvttpd_epi32(fx_lo));
-            const __m256i off00 = _mm256_add_epi32(_mm256_mullo_epi32(y0, stride_v), _mm256_mullo_epi32(x0, cvec));
+            __m256i y0 = to_int32(fy_lo, fy_hi), x0 = to_int32(fx_lo, fx_hi);
+            __m256i y1 = _mm256_add_epi32(y0, ione), x1 = _mm256_add_epi32(x0, ione);
+            // Clamped taps: scipy's nearest mode exactly; elsewhere they only ever
+            // replace taps whose weight is zero (a sample exactly on the last row/col).
+            y0 = _mm256_min_epi32(_mm256_max_epi32(y0, izero), yhi);
+            x0 = _mm256_min_epi32(_mm256_max_epi32(x0, izero), xhi);
+            y1 = _mm256_min_epi32(_mm256_max_epi32(y1, izero), yhi);
+            x1 = _mm256_min_epi32(_mm256_max_epi32(x1, izero), xhi);
+            const __m256i row0 = _mm256_mullo_epi32(y0, stride_v), col0 = _mm256_mullo_epi32(x0, cvec);
+            __m256 v[C];
             if (ORDER == 1) {
-                const __m256i off11 = _mm256_add_epi32(off00, _mm256_add_epi32(stride_v, cvec));
-                if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(off11, last_ok)) != 0) {
-                    finish_scalar<C, ORDER>(s, m, r, c, c + 8, mode, cval, scale, offset, tmp, out_row);
-                    continue;
-                }
-                const __m256 ty = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_sub_pd(yy_hi, fy_hi)), _mm256_cvtpd_ps(_mm256_sub_pd(yy_lo, fy_lo)));
-                const __m256 tx = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_sub_pd(xx_hi, fx_hi)), _mm256_cvtpd_ps(_mm256_sub_pd(xx_lo, fx_lo)));
-                const __m256i g00 = _mm256_i32gather_epi32(base, off00, 1);
-                const __m256i g01 = _mm256_i32gather_epi32(base, _mm256_add_epi32(off00, cvec), 1);
-                const __m256i g10 = _mm256_i32gather_epi32(base, _mm256_add_epi32(off00, stride_v), 1);
-                const __m256i g11 = _mm256_i32gather_epi32(base, off11, 1);
+                const __m256i row1 = _mm256_mullo_epi32(y1, stride_v), col1 = _mm256_mullo_epi32(x1, cvec);
+                const __m256 ty = to_float(_mm256_sub_pd(yy_lo, fy_lo), _mm256_sub_pd(yy_hi, fy_hi));
+                const __m256 tx = to_float(_mm256_sub_pd(xx_lo, fx_lo), _mm256_sub_pd(xx_hi, fx_hi));
+                __m256i s00, s01, s10, s11;
+                const __m256i g00 = gather_pixels<C>(base, _mm256_add_epi32(row0, col0), s00);
+                const __m256i g01 = gather_pixels<C>(base, _mm256_add_epi32(row0, col1), s01);
+                const __m256i g10 = gather_pixels<C>(base, _mm256_add_epi32(row1, col0), s10);
+                const __m256i g11 = gather_pixels<C>(base, _mm256_add_epi32(row1, col1), s11);
                 for (int ch = 0; ch < C; ++ch) {
-                    const __m256 p00 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g00, 8 * ch), byte_mask));
-                    const __m256 p01 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g01, 8 * ch), byte_mask));
-                    const __m256 p10 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g10, 8 * ch), byte_mask));
-                    const __m256 p11 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g11, 8 * ch), byte_mask));
+                    const __m256 p00 = channel_of(g00, s00, ch), p01 = channel_of(g01, s01, ch);
+                    const __m256 p10 = channel_of(g10, s10, ch), p11 = channel_of(g11, s11, ch);
                     const __m256 top = _mm256_fmadd_ps(tx, _mm256_sub_ps(p01, p00), p00);
                     const __m256 bot = _mm256_fmadd_ps(tx, _mm256_sub_ps(p11, p10), p10);
-                    const __m256 v = _mm256_fmadd_ps(ty, _mm256_sub_ps(bot, top), top);
-                    _mm256_store_ps(planes[ch], _mm256_fmadd_ps(v, scale_v, offset_v));
+                    v[ch] = _mm256_fmadd_ps(_mm256_fmadd_ps(ty, _mm256_sub_ps(bot, top), top), scale_v, offset_v);
                 }
             } else {
-                if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(off00, last_ok)) != 0) {
-                    finish_scalar<C, ORDER>(s, m, r, c, c + 8, mode, cval, scale, offset, tmp, out_row);
-                    continue;
-                }
-                const __m256i g = _mm256_i32gather_epi32(base, off00, 1);
-                for (int ch = 0; ch < C; ++ch) {
-                    const __m256 p = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(g, 8 * ch), byte_mask));
-                    _mm256_store_ps(planes[ch], _mm256_fmadd_ps(p, scale_v, offset_v));
-                }
+                __m256i s0;
+                const __m256i g = gather_pixels<C>(base, _mm256_add_epi32(row0, col0), s0);
+                for (int ch = 0; ch < C; ++ch) v[ch] = _mm256_fmadd_ps(channel_of(g, s0, ch), scale_v, offset_v);
             }
-            float* o = out_row + c * C;
-            for (int i = 0; i < 8; ++i)
-                for (int ch = 0; ch < C; ++ch) o[i * C + ch] = planes[ch][i];
+            if (constant && inside_bits != 0xFF) {
+                // scipy's constant mode: any sample outside [0, len-1] is cval, unblended.
+                const __m256 inside = _mm256_castsi256_ps(narrow_mask(in_lo, in_hi));
+                for (int ch = 0; ch < C; ++ch) v[ch] = _mm256_blendv_ps(fill_v, v[ch], inside);
+            }
+            store_interleaved<C>(out_row + c * C, v);
         }
         if (c < out_width) finish_scalar<C, ORDER>(s, m, r, c, out_width, mode, cval, scale, offset, tmp, out_row);
     }
@@ -275,8 +345,9 @@ bool warp_image_fast(const unsigned char* data, std::int64_t stride, std::int64_
                      int channels, const double* m, int order, FillMode mode, double cval, double scale,
                      double offset, std::int64_t out_height, std::int64_t out_width, float* dst, double* tmp) {
 #ifdef __AVX2__
-    // Byte offsets are 32-bit lanes: the image must span well under 2 GiB, rows go forward.
-    if (stride < width * channels || height < 2 || width < 2) return false;
+    // Byte offsets are 32-bit lanes: the image must span well under 2 GiB, rows go
+    // forward, and hold at least the 4 bytes one gather reads.
+    if (stride < width * channels || height * width * channels < 4) return false;
     if ((height + 1) * stride > (std::int64_t(1) << 30)) return false;
     const Source s{data, stride, height, width};
 #define PYIMGAUG_FAST_CASE(C)                                                                              \
