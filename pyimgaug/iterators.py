@@ -10,6 +10,7 @@ used.  Without a seed, each iterator draws a fresh one from the OS.
 import os
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -155,6 +156,22 @@ class Iterator(object):
         return key
 
 
+_POOL = {"pid": None, "pool": None}
+_POOL_LOCK = threading.Lock()
+
+
+def _decode_pool():
+    """A process-wide thread pool for decoding (re-made after a fork); None on 1 CPU."""
+    workers = min(8, os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    with _POOL_LOCK:
+        if _POOL["pid"] != os.getpid():
+            _POOL["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="pyimgaug-decode")
+            _POOL["pid"] = os.getpid()
+        return _POOL["pool"]
+
+
 def _choices(options):
     """Keras prints the set of choices; print it in a stable order."""
     named = sorted(repr(o) for o in options if o is not None)
@@ -230,8 +247,13 @@ class BatchFromFilesMixin(object):
 
     def _decode_batch(self, index_array):
         filepaths = self.filepaths
-        return [decode_for_batch(filepaths[j], self.color_mode, self.target_size,
-                                 self.interpolation) for j in index_array]
+        paths = [filepaths[j] for j in index_array]
+        args = (self.color_mode, self.target_size, self.interpolation)
+        pool = _decode_pool() if len(paths) > 1 else None
+        if pool is None:
+            return [decode_for_batch(p, *args) for p in paths]
+        # Pillow releases the GIL while decoding: decode the files in parallel.
+        return list(pool.map(lambda p: decode_for_batch(p, *args), paths))
 
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)
