@@ -1,0 +1,396 @@
+"""Benchmark of ``pyimgaug.transform_batch`` against the paths it replaces.
+
+Workload A -- the seed tutorial's augmentation: a 32 x 128 x 128 x 3 uint8
+batch, random rotation +-20 degrees, shifts +-20 %, fill "nearest", order 1,
+rescale 1/255 to float32. Compared paths, all on the same inputs and matrices:
+
+* scipy: what Keras does (keras_preprocessing's ``apply_affine_transform`` on
+  the float32 image, i.e. ``scipy.ndimage.affine_transform`` per image per
+  channel, then ``x *= rescale``);
+* OpenCV (optional): a per-image ``cv2.warpAffine`` loop (INTER_LINEAR,
+  WARP_INVERSE_MAP, BORDER_REPLICATE) on the uint8 image, then the rescale.
+  ``cv2.setNumThreads(1)`` is used for the 1-thread comparison;
+* ``transform_batch`` with num_threads=1, 2 and os.cpu_count().
+
+Workload B -- stage 1 alone: 32 photographs of 300-800 px (scikit-image's
+sample images, resized by Pillow to assorted sizes) down to 128 x 128 with
+Lanczos: a Pillow ``Image.resize(LANCZOS)`` loop (PIL images made beforehand,
+results stacked into one array) against ``transform_batch(list_of_arrays,
+resize_to=(128, 128), resample="lanczos", dtype="uint8")``.
+
+Every result is checked against the reference before anything is timed. The
+paths are timed with ``time.perf_counter`` in three interleaved blocks (each
+path warmed up, then timed back to back, in each block); the table shows
+medians in ms per batch.
+
+Usage: python benchmarks/bench_kernel.py [--repeat N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import pyimgaug
+
+try:  # optional
+    import cv2
+except ImportError:  # pragma: no cover - depends on the environment
+    cv2 = None
+
+BATCH, SIZE, CHANNELS = 32, 128, 3
+ROTATION_DEG, SHIFT_FRACTION, RESCALE = 20.0, 0.2, 1.0 / 255.0
+RESIZE_TARGET = (128, 128)
+
+TARGETS = {
+    "kernel_vs_opencv_1t": 1.25,
+    "kernel_vs_scipy_1t": 12.0,
+    "resize_vs_pillow_1t": 3.0,
+    "two_threads_vs_one": 1.7,
+}
+
+
+# --------------------------------------------------------------------------- #
+# environment
+# --------------------------------------------------------------------------- #
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class OtherLoad:
+    """CPU time used by OTHER processes while the benchmark runs (from
+    /proc/stat minus our own os.times()), as a fraction of all usable cores.
+    Concurrent load makes multi-thread timings meaningless (OpenMP threads wait
+    for descheduled siblings), so the report prints it next to the results."""
+
+    def __init__(self):
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat") as f:
+                fields = [float(v) for v in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = (sum(fields[:3]) + sum(fields[5:8])) / tick  # user nice system irq softirq steal
+        t = os.times()
+        return busy, t.user + t.system, time.perf_counter()
+
+    def fraction(self, cpus):
+        end = self._sample()
+        if self.start is None or end is None:
+            return None
+        busy = end[0] - self.start[0]
+        own = end[1] - self.start[1]
+        wall = end[2] - self.start[2]
+        return max(0.0, (busy - own) / (wall * cpus))
+
+
+# --------------------------------------------------------------------------- #
+# timing
+# --------------------------------------------------------------------------- #
+def time_interleaved_blocks(paths: dict, repeat: int, warmup: int, blocks: int = 3) -> dict:
+    """Time every path in ``blocks`` interleaved blocks: in each block, each path
+    gets ``warmup`` untimed calls and then its share of the ``repeat`` timed calls
+    back to back. Consecutive calls of one path measure it with its own data
+    in cache (as in a training loop); interleaving the blocks spreads slow drift
+    (frequency, other load) over all paths. Returns {name: [seconds, ...]}."""
+    times = {name: [] for name in paths}
+    per_block = [repeat // blocks + (1 if b < repeat % blocks else 0) for b in range(blocks)]
+    for n in per_block:
+        for name, fn in paths.items():
+            for _ in range(warmup):
+                fn()
+            for _ in range(n):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def ms(seconds) -> float:
+    return 1000.0 * statistics.median(seconds)
+
+
+# --------------------------------------------------------------------------- #
+# workload A: Keras-style augmentation
+# --------------------------------------------------------------------------- #
+def keras_matrix(theta_deg: float, tx: float, ty: float, h: int, w: int) -> np.ndarray:
+    """The output->input (row, col) matrix keras_preprocessing builds in
+    apply_affine_transform (rotation @ shift, offset to the centre)."""
+    theta = np.deg2rad(theta_deg)
+    rotation = np.array([[np.cos(theta), -np.sin(theta), 0], [np.sin(theta), np.cos(theta), 0], [0, 0, 1]])
+    shift = np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]])
+    m = rotation @ shift
+    o_x, o_y = float(h) / 2 + 0.5, float(w) / 2 + 0.5
+    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
+    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    return offset @ m @ reset
+
+
+def photo_batch(rng, n, h, w):
+    """n natural RGB images of h x w (scikit-image samples, random crops resized
+    by Pillow) -- realistic content rather than noise."""
+    from PIL import Image
+
+    photos = sample_photos()
+    out = np.empty((n, h, w, 3), np.uint8)
+    for i in range(n):
+        p = photos[i % len(photos)]
+        y0 = int(rng.integers(0, p.shape[0] // 4))
+        x0 = int(rng.integers(0, p.shape[1] // 4))
+        crop = p[y0:y0 + p.shape[0] * 3 // 4, x0:x0 + p.shape[1] * 3 // 4]
+        out[i] = np.asarray(Image.fromarray(crop).resize((w, h), Image.Resampling.BILINEAR))
+    return out
+
+
+def sample_photos():
+    import skimage.data as data
+
+    photos = []
+    for name in ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina"):
+        try:
+            img = getattr(data, name)()
+        except Exception:  # some samples need a download; skip those
+            continue
+        if img.ndim == 3 and img.shape[2] >= 3:
+            photos.append(np.ascontiguousarray(img[:, :, :3]))
+    if not photos:
+        raise SystemExit("no scikit-image sample photographs available")
+    return photos
+
+
+def workload_augment(args, cpus):
+    from keras_preprocessing.image import apply_affine_transform
+
+    rng = np.random.default_rng(0)
+    images = photo_batch(rng, BATCH, SIZE, SIZE)
+    params = [
+        (
+            float(rng.uniform(-ROTATION_DEG, ROTATION_DEG)),
+            float(rng.uniform(-SHIFT_FRACTION, SHIFT_FRACTION) * SIZE),  # tx: rows (height_shift_range)
+            float(rng.uniform(-SHIFT_FRACTION, SHIFT_FRACTION) * SIZE),  # ty: cols (width_shift_range)
+        )
+        for _ in range(BATCH)
+    ]
+    mats = np.stack([keras_matrix(t, tx, ty, SIZE, SIZE) for t, tx, ty in params])
+
+    def scipy_path():
+        out = np.empty((BATCH, SIZE, SIZE, CHANNELS), np.float32)
+        for i, (t, tx, ty) in enumerate(params):
+            x = images[i].astype(np.float32)
+            x = apply_affine_transform(
+                x, theta=t, tx=tx, ty=ty, row_axis=0, col_axis=1, channel_axis=2, fill_mode="nearest", order=1
+            )
+            x *= RESCALE
+            out[i] = x
+        return out
+
+    paths = {"scipy": scipy_path}
+
+    if cv2 is not None:
+        # dst (x=col, y=row) -> src (x, y): swap the (row, col) matrix to x/y order.
+        mats_xy = np.stack([[[m[1, 1], m[1, 0], m[1, 2]], [m[0, 1], m[0, 0], m[0, 2]]] for m in mats])
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+
+        def opencv_path():
+            out = np.empty((BATCH, SIZE, SIZE, CHANNELS), np.float32)
+            for i in range(BATCH):
+                w = cv2.warpAffine(images[i], mats_xy[i], (SIZE, SIZE), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+                np.multiply(w, np.float32(RESCALE), out=out[i], dtype=np.float32)
+            return out
+
+        paths["opencv"] = opencv_path
+
+    thread_counts = sorted({1, 2, cpus})
+    for t in thread_counts:
+        paths[f"kernel_{t}t"] = (
+            lambda t=t: pyimgaug.transform_batch(
+                images, mats, order=1, fill_mode="nearest", scale=RESCALE, dtype="float32", num_threads=t
+            )
+        )
+
+    # ---- correctness before timing
+    ref = scipy_path()
+    k1 = paths["kernel_1t"]()
+    diffs = {"kernel_1t": float(np.abs(k1.astype(np.float64) - ref).max())}
+    assert diffs["kernel_1t"] <= 0.01 / 255 + 1e-7, f"kernel differs from the scipy path by {diffs['kernel_1t']}"
+    for t in thread_counts[1:]:
+        kt = paths[f"kernel_{t}t"]()
+        assert kt.tobytes() == k1.tobytes(), f"num_threads={t} is not bit-identical to num_threads=1"
+        diffs[f"kernel_{t}t"] = diffs["kernel_1t"]
+    if cv2 is not None:
+        diffs["opencv"] = float(np.abs(paths["opencv"]().astype(np.float64) - ref).max())
+    diffs["scipy"] = 0.0
+
+    if cv2 is not None:
+        cv2_threads_before = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+    try:
+        times = time_interleaved_blocks(paths, args.repeat, args.warmup)
+    finally:
+        if cv2 is not None:
+            cv2.setNumThreads(cv2_threads_before)
+    return times, diffs, thread_counts
+
+
+# --------------------------------------------------------------------------- #
+# workload B: Lanczos resize of photographs
+# --------------------------------------------------------------------------- #
+def workload_resize(args, cpus):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    photos = sample_photos()
+    sources = []
+    for i in range(BATCH):
+        p = photos[i % len(photos)]
+        h, w = (int(v) for v in rng.integers(300, 801, size=2))
+        sources.append(np.asarray(Image.fromarray(p).resize((w, h), Image.Resampling.LANCZOS)))
+    pil_sources = [Image.fromarray(s) for s in sources]
+    size_wh = RESIZE_TARGET[::-1]
+
+    def pillow_path():
+        return np.stack([np.asarray(im.resize(size_wh, Image.Resampling.LANCZOS)) for im in pil_sources])
+
+    paths = {"pillow": pillow_path}
+    thread_counts = sorted({1, 2, cpus})
+    for t in thread_counts:
+        paths[f"kernel_{t}t"] = (
+            lambda t=t: pyimgaug.transform_batch(
+                sources, resize_to=RESIZE_TARGET, resample="lanczos", dtype="uint8", num_threads=t
+            )
+        )
+
+    ref = pillow_path()
+    k1 = paths["kernel_1t"]()
+    d = np.abs(k1.astype(np.int64) - ref.astype(np.int64))
+    diffs = {"pillow": 0.0, "kernel_1t": float(d.max())}
+    n_differ = int((d > 0).sum())
+    assert d.max() <= 1, f"resize differs from Pillow by {d.max()}"
+    for t in thread_counts[1:]:
+        kt = paths[f"kernel_{t}t"]()
+        assert kt.tobytes() == k1.tobytes(), f"num_threads={t} is not bit-identical to num_threads=1"
+        diffs[f"kernel_{t}t"] = diffs["kernel_1t"]
+    times = time_interleaved_blocks(paths, args.repeat, args.warmup)
+    heights = [s.shape[0] for s in sources]
+    widths = [s.shape[1] for s in sources]
+    return times, diffs, thread_counts, n_differ, ref.size, ((min(heights), max(heights)), (min(widths), max(widths)))
+
+
+# --------------------------------------------------------------------------- #
+# report
+# --------------------------------------------------------------------------- #
+def verdict(value, target):
+    return f"{value:6.2f}x  (target >= {target}x: {'met' if value >= target else 'NOT met'})"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=None, help="timed rounds per path (default 15, --quick 5)")
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
+    args = ap.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 5 if args.quick else 15
+    args.warmup = 1 if args.quick else 2
+    cpus = usable_cpus()
+
+    print("pyimgaug transform_batch benchmark")
+    print(f"  CPU: {cpu_model()}; os.cpu_count()={os.cpu_count()}, usable={cpus}")
+    versions = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    for mod in ("scipy", "PIL", "keras_preprocessing", "skimage"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except Exception:
+            pass
+    versions.append(f"opencv {cv2.__version__}" if cv2 is not None else "opencv absent")
+    print("  " + ", ".join(versions))
+    print(f"  timing: time.perf_counter, median of {args.repeat} calls per path (3 interleaved blocks, "
+          f"{args.warmup} warm-up call(s) per path per block), ms per batch")
+    t_start = time.perf_counter()
+    load = OtherLoad()
+    try:
+        print(f"  load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    except OSError:
+        pass
+
+    # ---- A
+    times, diffs, tcounts = workload_augment(args, cpus)
+    print()
+    print(f"A. Augment {BATCH} x {SIZE} x {SIZE} x {CHANNELS} uint8: rotation +-{ROTATION_DEG:g} deg, "
+          f"shift +-{SHIFT_FRACTION:.0%}, fill nearest, order 1, rescale 1/255 -> float32")
+    scipy_ms = ms(times["scipy"])
+    cv_ms = ms(times["opencv"]) if "opencv" in times else None
+    rows = [("scipy per image/channel + rescale (Keras)", "1", "scipy")]
+    if cv_ms is not None:
+        rows.append(("cv2.warpAffine loop + rescale", "1 (cv2.setNumThreads(1))", "opencv"))
+    rows += [("transform_batch", str(t), f"kernel_{t}t") for t in tcounts]
+    print(f"  {'path':44s} {'threads':>26s} {'median ms':>10s} {'vs scipy':>9s} {'vs cv2':>8s} {'max|diff| vs scipy':>19s}")
+    for label, threads, key in rows:
+        m = ms(times[key])
+        vs_cv = f"{cv_ms / m:7.2f}x" if cv_ms is not None else "     n/a"
+        print(f"  {label:44s} {threads:>26s} {m:10.2f} {scipy_ms / m:8.2f}x {vs_cv} {diffs[key]:19.3g}")
+    k1 = ms(times["kernel_1t"])
+    print("  targets:")
+    print(f"    transform_batch 1 thread vs scipy path:  {verdict(scipy_ms / k1, TARGETS['kernel_vs_scipy_1t'])}")
+    if cv_ms is not None:
+        print(f"    transform_batch 1 thread vs OpenCV loop: {verdict(cv_ms / k1, TARGETS['kernel_vs_opencv_1t'])}"
+              f"  (OpenCV bilinear is fixed-point: its max|diff| is reported, not asserted)")
+    if 2 in tcounts and "kernel_2t" in times:
+        print(f"    2 threads vs 1 thread:                   {verdict(k1 / ms(times['kernel_2t']), TARGETS['two_threads_vs_one'])}")
+    if cpus > 2:
+        print(f"    {cpus} threads vs 1 thread:                   {k1 / ms(times[f'kernel_{cpus}t']):6.2f}x")
+    print(f"  checks: transform_batch within {diffs['kernel_1t']:.3g} of the scipy path (bound 0.01/255 = "
+          f"{0.01 / 255:.3g}); all thread counts bit-identical")
+
+    # ---- B
+    times, diffs, tcounts, n_differ, n_total, (hr, wr) = workload_resize(args, cpus)
+    print()
+    print(f"B. Resize {BATCH} photographs (height {hr[0]}-{hr[1]}, width {wr[0]}-{wr[1]} px, uint8 RGB) "
+          f"-> {RESIZE_TARGET[0]}x{RESIZE_TARGET[1]}, lanczos")
+    pil_ms = ms(times["pillow"])
+    print(f"  {'path':44s} {'threads':>26s} {'median ms':>10s} {'vs Pillow':>9s} {'max|diff| vs Pillow':>20s}")
+    print(f"  {'Pillow Image.resize(LANCZOS) loop + stack':44s} {'1':>26s} {pil_ms:10.2f} {1.0:8.2f}x {0:20d}")
+    for t in tcounts:
+        m = ms(times[f"kernel_{t}t"])
+        print(f"  {'transform_batch(list, resize_to, lanczos)':44s} {t:>26d} {m:10.2f} {pil_ms / m:8.2f}x "
+              f"{diffs[f'kernel_{t}t']:20g}")
+    r1 = ms(times["kernel_1t"])
+    print("  targets:")
+    print(f"    lanczos resize 1 thread vs Pillow:       {verdict(pil_ms / r1, TARGETS['resize_vs_pillow_1t'])}")
+    if "kernel_2t" in times:
+        print(f"    2 threads vs 1 thread:                   {verdict(r1 / ms(times['kernel_2t']), TARGETS['two_threads_vs_one'])}")
+    print(f"  checks: {n_differ} of {n_total} samples differ from Pillow (bound +-1; exact expected)")
+    print()
+    other = load.fraction(cpus)
+    if other is not None:
+        note = "" if other < 0.05 else "  -- WARNING: other processes competed for the CPUs; multi-thread timings are unreliable, rerun on a quiet machine"
+        print(f"other processes used {other:.0%} of the {cpus} usable CPUs during the run{note}")
+    print(f"total benchmark time {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
