@@ -62,7 +62,8 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
         if (c != 1 && c != 3 && c != 4) throw std::invalid_argument(name + ": channels must be 1, 3 or 4");
         if (a.shape(0) < 1 || a.shape(1) < 1) throw std::invalid_argument(name + ": height and width must be >= 1");
         const auto item = static_cast<py::ssize_t>(dtype_size(dt));
-        if (a.strides(2) != item || a.strides(1) != item * c)
+        // Strides of axes of length 1 are never used (NumPy leaves them arbitrary).
+        if ((c > 1 && a.strides(2) != item) || (a.shape(1) > 1 && a.strides(1) != item * c))
             throw std::invalid_argument(name + ": pixels must be contiguous within a row");
         if (a.shape(0) > (1LL << 31) || a.shape(1) > (1LL << 31))
             throw std::invalid_argument(name + ": image too large");

@@ -72,7 +72,8 @@ def _as_image(a, index) -> np.ndarray:
         raise ValueError(f"images[{index}] is too large: shape {a.shape}")
     item = a.dtype.itemsize
     # The kernel reads rows through their stride; only pixels inside a row must be packed.
-    if a.strides[2] != item or a.strides[1] != item * a.shape[2]:
+    # (Strides of axes of length 1 are never used, and NumPy leaves them arbitrary.)
+    if (a.shape[2] > 1 and a.strides[2] != item) or (a.shape[1] > 1 and a.strides[1] != item * a.shape[2]):
         a = np.ascontiguousarray(a)
     return a
 
@@ -185,9 +186,12 @@ def transform_batch(
         out_h, out_w = image_list[0].shape[:2]
     elif n:
         raise ValueError("output_size is required when the images differ in size and resize_to is not given")
+    elif isinstance(images, np.ndarray) and images.ndim == 4 and min(images.shape[1:3]) >= 1:
+        # An empty (0, H, W, C) array still states its image size.
+        out_h, out_w = int(images.shape[1]), int(images.shape[2])
     else:
         raise ValueError("output_size or resize_to is required for an empty batch")
-    if m is None:
+    if m is None and n:
         stage1 = {resize} if resize is not None else {a.shape[:2] for a in image_list}
         if stage1 and stage1 != {(out_h, out_w)}:
             raise ValueError(
