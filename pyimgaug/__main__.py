@@ -1,0 +1,165 @@
+"""Command line: `python -m pyimgaug {demo,preview,bench} ...`.
+
+demo     builds a small sample dataset (generated, no network), runs one epoch of
+         the tutorial's augmentation with a progress bar and writes a preview grid.
+preview  writes a labelled grid of one augmented batch of a class-per-folder
+         directory, or (--compare) augmented images beside their originals.
+bench    prints images/second of flow_from_directory over a directory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from typing import List, Optional
+
+import numpy as np
+
+from . import ImageDataGenerator
+from .io import load_img, img_to_array
+from .preview import batch_labels, grid, to_display
+from .progress import Progress
+from .sample_data import make_sample_dataset
+
+# The seed tutorial's augmentation.
+TUTORIAL_AUGMENTATION = dict(rotation_range=20, width_shift_range=0.2, height_shift_range=0.2, rescale=1.0 / 255)
+
+
+def _add_augmentation_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("augmentation (ImageDataGenerator arguments; defaults are the tutorial's)")
+    g.add_argument("--rotation-range", type=float, default=20.0)
+    g.add_argument("--width-shift-range", type=float, default=0.2)
+    g.add_argument("--height-shift-range", type=float, default=0.2)
+    g.add_argument("--shear-range", type=float, default=0.0)
+    g.add_argument("--zoom-range", type=float, default=0.0)
+    g.add_argument("--horizontal-flip", action="store_true")
+    g.add_argument("--vertical-flip", action="store_true")
+    g.add_argument("--fill-mode", default="nearest", choices=["constant", "nearest", "reflect", "wrap"])
+    g.add_argument("--rescale", type=float, default=1.0 / 255)
+    g.add_argument("--target-size", type=int, nargs=2, default=[128, 128], metavar=("H", "W"))
+    g.add_argument("--interpolation", default="lanczos",
+                   choices=["nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"])
+    g.add_argument("--color-mode", default="rgb", choices=["grayscale", "rgb", "rgba"])
+    g.add_argument("--seed", type=int, default=None)
+
+
+def _generator(args) -> ImageDataGenerator:
+    return ImageDataGenerator(
+        rotation_range=args.rotation_range, width_shift_range=args.width_shift_range,
+        height_shift_range=args.height_shift_range, shear_range=args.shear_range,
+        zoom_range=args.zoom_range, horizontal_flip=args.horizontal_flip,
+        vertical_flip=args.vertical_flip, fill_mode=args.fill_mode, rescale=args.rescale)
+
+
+def _flow(datagen, directory, args, batch_size, shuffle, **extra):
+    return datagen.flow_from_directory(
+        directory, target_size=tuple(args.target_size), color_mode=args.color_mode,
+        batch_size=batch_size, interpolation=args.interpolation, shuffle=shuffle, seed=args.seed, **extra)
+
+
+def write_preview(directory: str, out: str, args, rows: int, cols: int, compare: bool) -> str:
+    """Writes the preview picture and returns its path."""
+    datagen = _generator(args)
+    n = rows * cols
+    if compare:
+        # The tutorial's second figure: shuffle=False maps batch image i to filenames[i].
+        it = _flow(datagen, directory, args, batch_size=max(n // 2, 1), shuffle=False)
+        x, _ = it[0]
+        h, w = args.target_size
+        tiles, labels = [], []
+        for i in range(len(x)):
+            original = img_to_array(load_img(it.filepaths[i], color_mode=args.color_mode, target_size=(h, w),
+                                             interpolation=args.interpolation))
+            tiles += [to_display(original, None), to_display(x[i], args.rescale)]
+            labels += ["original", "augmented"]
+        image = grid(tiles, rows, cols, labels)
+    else:
+        it = _flow(datagen, directory, args, batch_size=n, shuffle=True)
+        x, y = it[0]
+        image = grid([to_display(t, args.rescale) for t in x], rows, cols, batch_labels(it, y))
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    image.save(out)
+    return out
+
+
+def run_epochs(directory: str, args, epochs: int, batch_size: int, **flow_kwargs) -> List[float]:
+    """Runs whole epochs with a progress bar; returns images/second per epoch."""
+    it = _flow(_generator(args), directory, args, batch_size=batch_size, shuffle=True, **flow_kwargs)
+    rates = []
+    for epoch in range(epochs):
+        with Progress(it.samples, label=f"epoch {epoch + 1}") as bar:
+            start = time.perf_counter()
+            for i in range(len(it)):
+                x, _ = it[i]
+                bar.update(len(x))
+            elapsed = time.perf_counter() - start
+        rates.append(it.samples / elapsed if elapsed > 0 else float("inf"))
+        print(f"epoch {epoch + 1}: {it.samples} images in {elapsed:.2f} s, {rates[-1]:.1f} images/s")
+        it.on_epoch_end()
+    return rates
+
+
+def _cmd_demo(args) -> int:
+    root = args.dir or tempfile.mkdtemp(prefix="pyimgaug-demo-")
+    data = os.path.join(root, "images")
+    print(f"Writing a sample dataset ({args.images_per_class} images per class) to {data}")
+    make_sample_dataset(data, images_per_class=args.images_per_class, seed=0)
+    run_epochs(data, args, epochs=1, batch_size=32)
+    out = write_preview(data, args.out or os.path.join(root, "preview.png"), args, rows=4, cols=8, compare=False)
+    print(f"Preview grid of one augmented batch: {out}")
+    return 0
+
+
+def _cmd_preview(args) -> int:
+    out = write_preview(args.directory, args.out, args, args.rows, args.cols, args.compare)
+    print(f"Wrote {out}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    run_epochs(args.directory, args, epochs=args.epochs, batch_size=args.batch_size)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pyimgaug", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="sample dataset, one augmented epoch, preview grid")
+    demo.add_argument("--dir", help="where to write the dataset and the grid (default: a new temporary folder)")
+    demo.add_argument("--out", help="path of the preview PNG (default: DIR/preview.png)")
+    demo.add_argument("--images-per-class", type=int, default=64)
+    _add_augmentation_args(demo)
+    demo.set_defaults(func=_cmd_demo)
+
+    preview = sub.add_parser("preview", help="labelled grid of one augmented batch")
+    preview.add_argument("directory", help="class-per-folder image directory")
+    preview.add_argument("--out", required=True, help="PNG to write")
+    preview.add_argument("--rows", type=int, default=4)
+    preview.add_argument("--cols", type=int, default=8)
+    preview.add_argument("--compare", action="store_true", help="augmented images beside their originals")
+    _add_augmentation_args(preview)
+    preview.set_defaults(func=_cmd_preview)
+
+    bench = sub.add_parser("bench", help="images/second over a directory")
+    bench.add_argument("directory", help="class-per-folder image directory")
+    bench.add_argument("--epochs", type=int, default=2)
+    bench.add_argument("--batch-size", type=int, default=32)
+    _add_augmentation_args(bench)
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "directory", None) is not None and not os.path.isdir(args.directory):
+        print(f"error: directory not found: {args.directory}", file=sys.stderr)
+        return 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
