@@ -97,8 +97,9 @@ def test_extensions_any_case(kimage, tmp_path):
         write_image(str(tmp_path / "c" / ("f_%s.%s" % (ext, ext))), rng, 8, 8, "RGB")
     with pytest.warns(UserWarning, match="tiff"):
         ours = ImageDataGenerator().flow_from_directory(str(tmp_path))
-    ref = kimage.ImageDataGenerator().flow_from_directory(str(tmp_path))
-    assert ours.filenames == ref.filenames and ours.samples == 9
+    with pytest.warns(UserWarning, match="tiff"):
+        ref = kimage.ImageDataGenerator().flow_from_directory(str(tmp_path))
+    assert ours.filenames == ref.filenames and ours.samples == 9  # gif/webp are not listed
 
 
 @pytest.mark.parametrize("split", [0.2, 0.34, 0.5])
@@ -209,6 +210,7 @@ def test_augmented_batches_equal_keras_per_image_pipeline(kimage, shared_dataset
         np.testing.assert_array_equal(np.argmax(y, -1), ours.classes[index_array])
 
 
+@pytest.mark.filterwarnings("ignore:This ImageDataGenerator specifies `zca_whitening`")
 def test_featurewise_and_zca_in_iterator_match_keras(kimage, shared_dataset):
     # More samples than features: a well-conditioned covariance for ZCA.
     sample = np.random.default_rng(0).uniform(0, 255, (400, 6, 7, 3)).astype(np.float32)
