@@ -7,6 +7,7 @@ or process asks for it, and two iterators with the same seed (an image and a
 mask generator) transform batch for batch alike.  NumPy's global RNG is never
 used.  Without a seed, each iterator draws a fresh one from the OS.
 """
+import inspect
 import os
 import threading
 import warnings
@@ -89,7 +90,7 @@ class Iterator(object):
                 self._set_index_array()
             index_array = self.index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
             key = self._batch_key(self._index_epoch, idx)
-        return self._get_batches_of_transformed_samples(index_array, key)
+        return self._build_batch(index_array, key)
 
     def __len__(self):
         return (self.n + self.batch_size - 1) // self.batch_size  # round up
@@ -135,7 +136,13 @@ class Iterator(object):
         """Returns the next batch."""
         index_array, key = self._next_index()
         # The batch is built outside the lock, so threads work in parallel.
-        return self._get_batches_of_transformed_samples(index_array, key)
+        return self._build_batch(index_array, key)
+
+    def _build_batch(self, index_array, key):
+        # Subclasses written for Keras override the hook with one argument.
+        if _takes_key(type(self)):
+            return self._get_batches_of_transformed_samples(index_array, key=key)
+        return self._get_batches_of_transformed_samples(index_array)
 
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         """Gets a batch of transformed samples.
@@ -154,6 +161,20 @@ class Iterator(object):
         if key is None:
             return [_params.normalize_seed(None), 3]
         return key
+
+
+_TAKES_KEY = {}
+
+
+def _takes_key(cls):
+    """Whether `cls._get_batches_of_transformed_samples` accepts `key`."""
+    if cls not in _TAKES_KEY:
+        try:
+            sig = inspect.signature(cls._get_batches_of_transformed_samples)
+            _TAKES_KEY[cls] = "key" in sig.parameters
+        except (TypeError, ValueError):
+            _TAKES_KEY[cls] = False
+    return _TAKES_KEY[cls]
 
 
 _POOL = {"pid": None, "pool": None}

@@ -389,3 +389,26 @@ def test_dataset_with_no_images(kimage, tmp_path):
     ours, ref = _pair(kimage, str(tmp_path))
     assert ours.samples == ref.samples == 0 and len(ours) == len(ref) == 0
     assert build_dataset  # shared helper stays importable
+
+
+def test_bad_interpolation_fails_on_the_batch_like_keras(kimage, shared_dataset):
+    # Keras checks the name only when an image needs a resize.
+    ours, ref = _pair(kimage, shared_dataset, target_size=(8, 8), interpolation="spline")
+    with pytest.raises(ValueError, match="Invalid interpolation method") as a:
+        next(ours)
+    with pytest.raises(ValueError) as b:
+        next(ref)
+    assert str(a.value) == str(b.value)
+
+
+def test_direct_iterator_without_generator(kimage, shared_dataset):
+    pd = pytest.importorskip("pandas", reason="pandas (the 'pandas' extra) is not installed")
+    files = ImageDataGenerator().flow_from_directory(shared_dataset).filenames
+    df = pd.DataFrame({"filename": files, "class": [f.split(os.sep)[0] for f in files]})
+    ours = pyimgaug.DataFrameIterator(df, shared_dataset, None, target_size=(9, 11), shuffle=False,
+                                      interpolation="box")
+    ref = kimage.DataFrameIterator(df, shared_dataset, None, target_size=(9, 11), shuffle=False,
+                                   interpolation="box")
+    (a, ay), (b, by) = ours[0], ref[0]
+    _assert_batch_close(a, b, 255.0)
+    np.testing.assert_array_equal(ay, by)

@@ -176,3 +176,21 @@ def test_flow_never_touches_global_rng():
         next(it)
         it[0]
     assert np.array_equal(np.random.get_state()[1], state[1])
+
+
+def test_keras_style_iterator_subclass(kimage):
+    """A subclass written for Keras (one-argument hook) works with our base class."""
+    from pyimgaug import Iterator
+
+    class Indices(Iterator):
+        def _get_batches_of_transformed_samples(self, index_array):
+            return index_array
+
+    class KerasIndices(kimage.Iterator):
+        def _get_batches_of_transformed_samples(self, index_array):
+            return index_array
+
+    ours, ref = Indices(10, 4, False, None), KerasIndices(10, 4, False, None)
+    assert [next(ours).tolist() for _ in range(4)] == [next(ref).tolist() for _ in range(4)]
+    assert ours[2].tolist() == ref[2].tolist() == [8, 9]
+    assert len(ours) == len(ref) == 3
