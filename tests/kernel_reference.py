@@ -275,6 +275,11 @@ def critical_mask(
         if order == 0 and n > 1:
             near |= np.abs((x - np.floor(x)) - 0.5) < eps
         near |= _border_points_near(x, n, fill_mode, eps)
+        row = m[axis] * 1024.0
+        if exempt_exact and np.all(row == np.round(row)) and np.all(np.abs(m[axis]) < 2.0**20) and max(rr.shape) < 2**20:
+            # dyadic entries with <= 10 fraction bits: every product and sum with
+            # integer coordinates is exact, so no pixel of this axis is ambiguous
+            continue
         for r, c in zip(*np.nonzero(near)) if exempt_exact else ():
             if _exactly_computed(m[axis, 2], m[axis, 0], m[axis, 1], int(r), int(c)):
                 near[r, c] = False

@@ -156,6 +156,29 @@ def test_warp_matches_scipy(fill_mode, order, in_dtype, channels, out_dtype):
     assert excluded <= MAX_EXCLUDED_FRACTION * total, f"{excluded} of {total} pixels excluded as critical"
 
 
+@pytest.mark.parametrize("out_dtype", kr.OUT_DTYPES)
+@pytest.mark.parametrize("channels", [1, 3, 4], ids=lambda c: f"C{c}")
+@pytest.mark.parametrize("in_dtype", kr.IN_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("order", [0, 1], ids=["order0", "order1"])
+def test_warp_matches_scipy_on_larger_images(order, in_dtype, channels, out_dtype):
+    """Sizes large enough for vectorised interior spans (and their remainders)
+    to be used: 67 x 133 -> 71 x 129 and 128 x 128 -> 128 x 128."""
+    fill_mode = kr.FILL_MODES[_seed(order, np.dtype(in_dtype).name, channels, out_dtype) % 4]
+    rng = np.random.default_rng(_seed("large", order, np.dtype(in_dtype).name, channels, out_dtype))
+    scale, offset = stage3_params(in_dtype, out_dtype)
+    cval = 0.61 * kr.DATA_RANGE[np.dtype(in_dtype)]
+    for in_hw, out_hw in [((67, 133), (71, 129)), ((128, 128), (128, 128))]:
+        images = kr.random_image(rng, (7,) + in_hw + (channels,), in_dtype)
+        mats = np.stack(kr.matrix_zoo(rng, in_hw, out_hw, 7))
+        got = pyimgaug.transform_batch(images, mats, output_size=out_hw, order=order, fill_mode=fill_mode,
+                                       cval=cval, scale=scale, offset=offset, dtype=out_dtype)
+        excluded, total = check_batch(
+            got, images, mats, output_size=out_hw, order=order, fill_mode=fill_mode, cval=cval, scale=scale,
+            offset=offset, dtype=out_dtype, in_dtype=in_dtype, label=f"{fill_mode} {in_hw}->{out_hw}",
+        )
+        assert excluded <= MAX_EXCLUDED_FRACTION * total
+
+
 @pytest.mark.parametrize("fill_mode", kr.FILL_MODES)
 @pytest.mark.parametrize("order", [0, 1], ids=["order0", "order1"])
 def test_warp_2d_images_count_as_one_channel(fill_mode, order):
