@@ -710,21 +710,24 @@ class NumpyArrayIterator(Iterator):
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)
         gen = self.image_data_generator
-        xb = self.x[index_array]
         if self.data_format == 'channels_first':
-            nhwc = np.ascontiguousarray(xb.transpose(0, 2, 3, 1))
+            hw = self.x.shape[2:4]
+            images = kernel_input(self.x[index_array].transpose(0, 2, 3, 1))
+        elif self.x.dtype == np.float32 and self.x.shape[3] in (1, 3, 4):
+            # Views of the samples: the kernel gathers them, no batch copy first.
+            hw = self.x.shape[1:3]
+            images = [self.x[j] for j in index_array]
         else:
-            nhwc = np.ascontiguousarray(xb)
-        hw = nhwc.shape[1:3]
+            hw = self.x.shape[1:3]
+            images = kernel_input(self.x[index_array])
         n = len(index_array)
         if n == 0:
             batch_x = np.zeros((0,) + self.x.shape[1:], dtype=self.dtype)
         else:
             params = _params.sample_params(gen, n, hw, key)
             work = 'float64' if np.dtype(self.dtype) == np.float64 else 'float32'
-            batch_x = augment_batch(gen, kernel_input(nhwc), params, hw,
-                                    data_format=self.data_format, work_dtype=work,
-                                    out_dtype=self.dtype)
+            batch_x = augment_batch(gen, images, params, hw, data_format=self.data_format,
+                                    work_dtype=work, out_dtype=self.dtype)
         if self.save_to_dir:
             _save_batch(batch_x, index_array, self.data_format, self.save_to_dir,
                         self.save_prefix, self.save_format, key, int(1e4))
