@@ -126,6 +126,12 @@ class Iterator(object):
             key = self._batch_key(self._epoch, current_index // max(self.batch_size, 1))
         return index_array, key
 
+    @property
+    def index_generator(self):
+        """Yields the index array of each next batch, advancing like `next()` (as in Keras)."""
+        while True:
+            yield self._next_index()[0]
+
     def __iter__(self):
         return self
 
@@ -706,6 +712,11 @@ class NumpyArrayIterator(Iterator):
         self.save_prefix = save_prefix
         self.save_format = save_format
         super(NumpyArrayIterator, self).__init__(self.x.shape[0], batch_size, shuffle, seed)
+
+    @property
+    def samples(self):
+        """Number of samples (the same as `n`)."""
+        return self.n
 
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)

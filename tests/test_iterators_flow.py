@@ -194,3 +194,16 @@ def test_keras_style_iterator_subclass(kimage):
     assert [next(ours).tolist() for _ in range(4)] == [next(ref).tolist() for _ in range(4)]
     assert ours[2].tolist() == ref[2].tolist() == [8, 9]
     assert len(ours) == len(ref) == 3
+
+
+def test_flow_iterator_attributes(kimage):
+    x, y, _ = _data(n=7)
+    ours, ref = _both(kimage, {}, x, y, batch_size=3, shuffle=False)
+    assert ours.samples == ours.n == ref.n == 7
+    for name in ("batch_size", "shuffle", "seed", "batch_index", "total_batches_seen",
+                 "data_format", "save_to_dir", "save_prefix", "save_format", "dtype"):
+        assert getattr(ours, name) == getattr(ref, name), name
+    # index_generator advances the iterator like next(), as in Keras.
+    assert [next(ours.index_generator).tolist() for _ in range(3)] == \
+        [next(ref.index_generator).tolist() for _ in range(3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert ours.batch_index == ref.batch_index == 0
