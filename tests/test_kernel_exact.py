@@ -197,3 +197,18 @@ def test_rescale_stage_alone_exact_cases():
     np.testing.assert_array_equal(got[[0, 3, 4, 6, 7]], [0, 25, 32, 64, 64])
     got = pyimgaug.transform_batch(images, scale=1 / 255.0, dtype="float32")[0, 0, :, 0]
     np.testing.assert_allclose(got, images[0, 0, :, 0] / 255.0, rtol=2e-7, atol=0)
+
+
+def test_uint8_output_rounds_exact_ties_half_up():
+    """The documented rounding of the uint8 cast: exact .5 ties go up (scipy's
+    own integer output rounds the same way), for warped and unwarped values."""
+    v = np.arange(0, 256, dtype=np.uint8).reshape(1, 16, 16, 1)
+    expected = np.clip(np.floor(v.astype(np.float64) * 0.5 + 0.5), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(pyimgaug.transform_batch(v, scale=0.5, dtype="uint8"), expected)
+    for order in (0, 1):
+        got = pyimgaug.transform_batch(v, np.eye(3)[None], order=order, scale=0.5, dtype="uint8")
+        np.testing.assert_array_equal(got, expected)
+    # an order-1 sample exactly halfway between 1 and 2 -> 1.5 -> 2
+    img = np.array([[[1], [2]]], dtype=np.uint8)[None]
+    m = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.5]]])
+    assert pyimgaug.transform_batch(img, m, output_size=(1, 1), dtype="uint8")[0, 0, 0, 0] == 2

@@ -269,3 +269,46 @@ def test_keras_like_augmentation(fill_mode):
         got, images, mats, output_size=hw, order=1, fill_mode=fill_mode, cval=0.0,
         scale=1 / 255.0, offset=0.0, dtype="float32", in_dtype=np.uint8, label="keras-like",
     )
+
+
+@pytest.mark.parametrize("order", [0, 1], ids=["order0", "order1"])
+@pytest.mark.parametrize("fill_mode", kr.FILL_MODES)
+def test_far_away_coordinates_match_scipy(fill_mode, order):
+    """Translations up to 1e12 pixels (coordinates still have ~1e-4 of fraction
+    precision): the periodic modes must reduce them exactly as scipy does, without
+    integer overflow."""
+    rng = np.random.default_rng(_seed("far", fill_mode, order))
+    img = kr.random_image(rng, (9, 13, 3), np.float32)
+    mats = []
+    for big in (1e4, -7.3e5, 3.1e9, -3.1e9, 4.4e11, -1e12):
+        m = kr.random_affine(rng, (9, 13), (6, 7))
+        m[0, 2] += big
+        m[1, 2] -= big / 3
+        mats.append(m)
+    mats = np.stack(mats)
+    images = np.repeat(img[None], len(mats), axis=0)
+    got = pyimgaug.transform_batch(images, mats, output_size=(6, 7), order=order, fill_mode=fill_mode, cval=0.5,
+                                   dtype="float64")
+    check_batch(
+        got, images, mats, output_size=(6, 7), order=order, fill_mode=fill_mode, cval=0.5,
+        scale=1.0, offset=0.0, dtype="float64", in_dtype=np.float32, label="far",
+    )
+
+
+@pytest.mark.parametrize("order", [0, 1], ids=["order0", "order1"])
+@pytest.mark.parametrize("big", [1e15, -1e15, 1e19, -1e19, 1e300, -1e300], ids=lambda b: f"{b:g}")
+def test_astronomical_coordinates_clamp_or_fill(big, order):
+    """Finite but absurd coordinates: 'nearest' clamps to the edge row, 'constant'
+    gives cval. (scipy itself returns row 0 for +1e19 'nearest' -- a float to
+    integer overflow -- so the expectation here is written by hand.)"""
+    img = np.arange(9 * 13, dtype=np.float32).reshape(1, 9, 13, 1)
+    m = np.array([[[0.0, 0.0, big], [0.0, 0.0, 2.0]]])
+    edge = img[0, 8 if big > 0 else 0, 2, 0]
+    got = pyimgaug.transform_batch(img, m, output_size=(2, 3), order=order, fill_mode="nearest", dtype="float64")
+    np.testing.assert_array_equal(got, np.full((1, 2, 3, 1), edge))
+    got = pyimgaug.transform_batch(img, m, output_size=(2, 3), order=order, fill_mode="constant", cval=-4.0,
+                                   dtype="float64")
+    np.testing.assert_array_equal(got, np.full((1, 2, 3, 1), -4.0))
+    for mode in ("reflect", "wrap"):  # anything inside the image, but no crash and no garbage
+        got = pyimgaug.transform_batch(img, m, output_size=(2, 3), order=order, fill_mode=mode, dtype="float64")
+        assert np.all((got >= 0) & (got <= img.max())), mode
