@@ -206,3 +206,31 @@ def test_wrong_out_raises_and_is_left_alone(bad):
     with pytest.raises((ValueError, TypeError), match="out"):
         _call(images, CONFIGS["warp-order1-nearest"], out=out)
     np.testing.assert_array_equal(np.asarray(out), snapshot)
+
+
+def _unaligned(shape, dtype):
+    """A writable array of ``dtype`` whose data pointer is 1 byte off alignment."""
+    dtype = np.dtype(dtype)
+    buf = np.zeros(int(np.prod(shape)) * dtype.itemsize + 1, np.uint8)
+    return np.ndarray(shape, dtype=dtype, buffer=buf, offset=1)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32], ids=["uint16", "float32"])
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_unaligned_input_and_out(name, dtype):
+    """Arrays from byte buffers need not be aligned to their itemsize; the kernel
+    must not assume they are (no aligned vector loads or stores on them)."""
+    images = _images(dtype, n=3, hw=(37, 53))
+    ref = _call(images, CONFIGS[name])
+    u = _unaligned(images.shape, dtype)
+    u[...] = images
+    assert not u.flags.aligned
+    assert _call(u, CONFIGS[name], num_threads=2).tobytes() == ref.tobytes()
+    if ref.dtype.itemsize > 1:
+        out = _unaligned(ref.shape, ref.dtype)
+        try:
+            got = _call(images, CONFIGS[name], out=out)
+        except ValueError as e:  # refusing an unaligned out is acceptable; a wrong result is not
+            assert "out" in str(e)
+        else:
+            assert got is out and out.tobytes() == ref.tobytes()
