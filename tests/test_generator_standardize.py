@@ -117,3 +117,24 @@ def test_fit_with_augmentation_is_seeded_and_uses_transforms():
     # Constant-filled corners pull the augmented mean below the plain one.
     assert (a.mean < c.mean).all()
     assert a.mean.shape == (1, 1, 3)
+
+
+def test_fit_with_augmentation_equals_keras_on_the_same_transforms(kimage):
+    """fit(augment=True) statistics equal Keras's over the transforms we drew."""
+    from pyimgaug import params as P
+    x = _sample(n=12, shape=(7, 9, 3))
+    kw = dict(featurewise_center=True, featurewise_std_normalization=True, rotation_range=40,
+              zoom_range=0.3, channel_shift_range=10.0, rescale=1 / 255.0, horizontal_flip=True)
+    ours, kgen = ImageDataGenerator(**kw), kimage.ImageDataGenerator(**kw)
+    ours.fit(x, augment=True, rounds=2, seed=4)
+    xs = x * np.float32(1 / 255.0)
+    aug = []
+    for r in range(2):
+        p = P.sample_params(ours, len(x), (7, 9), [P.normalize_seed(4), P._SINGLE_DOMAIN, 1, r])
+        aug += [kgen.apply_transform(xs[i].copy(), P.params_to_dict(p, i)) for i in range(len(x))]
+    # Statistics of exactly those (already rescaled) images.
+    kfit = kimage.ImageDataGenerator(featurewise_center=True, featurewise_std_normalization=True)
+    kfit.fit(np.stack(aug))
+    # Same float32 data up to warp rounding (values ~0..1: < 1e-6).
+    np.testing.assert_allclose(ours.mean, kfit.mean, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(ours.std, kfit.std, rtol=0, atol=1e-5)
