@@ -234,3 +234,61 @@ def test_unaligned_input_and_out(name, dtype):
             assert "out" in str(e)
         else:
             assert got is out and out.tobytes() == ref.tobytes()
+
+
+def test_concurrent_calls_from_python_threads():
+    """The call releases the GIL: several Python threads calling at once (each
+    with its own thread count and configuration) get exactly the sequential
+    results -- no shared scratch or cached plans between calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = []
+    for k, name in enumerate(sorted(CONFIGS) * 3):
+        images = _images(kr.IN_DTYPES[k % 3], n=5, seed=k)
+        jobs.append((images, name, k, 1 + k % 3))
+    expected = [_call(images, CONFIGS[name], rng_seed=k, num_threads=1).tobytes() for images, name, k, _ in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(_call, images, CONFIGS[name], k, num_threads=t) for images, name, k, t in jobs]
+        got = [f.result(timeout=120).tobytes() for f in futures]
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g == e, f"job {i} ({jobs[i][1]}) differs when run concurrently"
+
+
+def _child_call(conn):
+    try:
+        images = _images(n=6)
+        res = _call(images, CONFIGS["resize-bicubic-warp"], num_threads=2)
+        conn.send(res.tobytes())
+    except BaseException as e:  # pragma: no cover - reported to the parent
+        conn.send(repr(e))
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_forked_child_after_parallel_use_does_not_hang():
+    """After the parent has used its thread pool, a fork()ed child (e.g. a data
+    loader worker) can still call the kernel with several threads and gets the
+    same bytes, within a time limit."""
+    import multiprocessing as mp
+    import warnings
+
+    images = _images(n=6)
+    expected = _call(images, CONFIGS["resize-bicubic-warp"], num_threads=2).tobytes()
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads alive
+        proc = ctx.Process(target=_child_call, args=(child,))
+        proc.start()
+    child.close()
+    try:
+        assert parent.poll(60), "the forked child did not answer within 60 s (hang after fork?)"
+        got = parent.recv()
+    finally:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    assert got == expected, got if isinstance(got, str) else "different bytes in the forked child"
+    assert proc.exitcode == 0
