@@ -5,7 +5,7 @@ import numpy as np
 
 from . import params as _params
 from .affine import (apply_affine_transform, apply_brightness_shift, apply_channel_shift,
-                     check_warp_args, flip_axis)
+                     check_warp_args, flip_axis, kernel_input)
 from .iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
 from .pipeline import augment_batch
 
@@ -484,7 +484,6 @@ class ImageDataGenerator(object):
         hw = nhwc.shape[1:3]
         p = _params.sample_params(self, len(x), hw, key)
         work = np.float64 if x.dtype == np.float64 else np.float32
-        from .affine import kernel_input
         return augment_batch(self, kernel_input(nhwc), p, hw, data_format=self.data_format,
                              work_dtype=work, out_dtype=x.dtype if x.dtype.kind == 'f' else work,
                              standardize=False)
