@@ -51,7 +51,7 @@ SIZE_PAIRS = [
     ((16, 16), (11, 11)),
 ]
 MATRICES_PER_SIZE = 7
-MAX_EXCLUDED_FRACTION = 0.05
+MAX_EXCLUDED_FRACTION = 0.02  # measured: at most 0.63% per test, 0.30% overall
 
 
 def _seed(*parts) -> int:
