@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds the native kernel with AddressSanitizer + UndefinedBehaviorSanitizer and
+# runs the kernel tests (including the hostile-input property test) under it.
+#
+#   scripts/sanitize.sh                 # build (a few minutes) + run tests/test_kernel_*.py
+#   scripts/sanitize.sh -k hostile      # extra arguments go to pytest
+#
+# The sanitized package is installed (not editable) into its own virtual
+# environment, build/sanitize-venv, created with --system-site-packages so that
+# numpy, scipy, Pillow, pytest and hypothesis come from the interpreter that runs
+# this script; nothing is installed into or removed from that interpreter.
+#
+# Exit status: non-zero when the build fails, a test fails, or any sanitizer
+# report was written (UBSan is built with -fno-sanitize-recover=all, so undefined
+# behaviour aborts the test run; ASan aborts on its first error anyway).
+#
+# Environment: PYTHON (default python3), CXX (default g++; its runtime is preloaded),
+# SANITIZE (default address,undefined), SANITIZE_VENV, SANITIZE_BUILD_DIR,
+# SANITIZE_SKIP_BUILD=1 to rerun the tests against the existing build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PYTHON=${PYTHON:-python3}
+CXX=${CXX:-g++}
+SANITIZE=${SANITIZE:-address,undefined}
+VENV=$(realpath -m "${SANITIZE_VENV:-build/sanitize-venv}")
+BUILD_DIR=${SANITIZE_BUILD_DIR:-build/sanitize}
+LOG_DIR=$ROOT/build/sanitize-logs
+
+if [[ "$($CXX --version | head -n1)" == *clang* ]]; then
+    echo "sanitize.sh: expects GCC (it preloads GCC's libasan); set CXX=g++" >&2
+    exit 2
+fi
+ASAN_LIB=$($CXX -print-file-name=libasan.so)
+if [[ ! -e "$ASAN_LIB" ]]; then
+    echo "sanitize.sh: $CXX has no libasan.so (install the compiler's sanitizer runtime)" >&2
+    exit 2
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "== creating $VENV"
+    "$PYTHON" -m venv --system-site-packages "$VENV"
+fi
+VPY="$VENV/bin/python"
+SITE=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+# An editable install of pyimgaug in the base interpreter registers an import hook
+# (and adds the source tree to sys.path) that would shadow the sanitized build
+# inside this venv. sitecustomize runs after every .pth file, so it can undo that
+# for this venv only.
+cat > "$SITE/sitecustomize.py" <<'EOF'
+# Written by scripts/sanitize.sh: import pyimgaug from this venv, never from an
+# editable install or source tree that the base interpreter exposes.
+import glob
+import os
+import sys
+
+sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("_editable_skbc_")]
+
+
+def _source_tree(p):
+    pkg = os.path.join(p or os.getcwd(), "pyimgaug")
+    return os.path.isfile(os.path.join(pkg, "__init__.py")) and not glob.glob(os.path.join(pkg, "_core*"))
+
+
+sys.path[:] = [p for p in sys.path if not _source_tree(p)]
+EOF
+
+if [[ "${SANITIZE_SKIP_BUILD:-0}" != 1 ]]; then
+    echo "== building pyimgaug with -fsanitize=$SANITIZE into $VENV (build dir $BUILD_DIR)"
+    # --ignore-installed: never touch a pyimgaug installed outside the venv.
+    "$VPY" -m pip install . --no-build-isolation --no-deps --ignore-installed --no-cache-dir -q \
+        -C "build-dir=$BUILD_DIR" \
+        -C "cmake.build-type=RelWithDebInfo" \
+        -C "cmake.define.PYIMGAUG_SANITIZE=$SANITIZE" \
+        -C "cmake.define.CMAKE_CXX_FLAGS=-fno-sanitize-recover=all -fsanitize=float-cast-overflow"
+fi
+
+# Run from a neutral directory (-P keeps it off sys.path), and prove we got the
+# sanitized extension before trusting a clean run.
+CORE=$(cd / && LD_PRELOAD="$ASAN_LIB" ASAN_OPTIONS=detect_leaks=0 "$VPY" -P -c 'import pyimgaug._core as c; print(c.__file__)')
+case "$CORE" in
+    "$VENV"/*) ;;
+    *) echo "sanitize.sh: imported $CORE, not the venv's build" >&2; exit 2 ;;
+esac
+symbols=$(nm -D "$CORE" 2>/dev/null || true)
+if [[ "$symbols" != *__asan_* ]] || { [[ "$SANITIZE" == *undefined* ]] && [[ "$symbols" != *__ubsan_* ]]; }; then
+    echo "sanitize.sh: $CORE is not built with -fsanitize=$SANITIZE" >&2
+    exit 2
+fi
+echo "== extension: $CORE"
+
+rm -rf "$LOG_DIR"
+mkdir -p "$LOG_DIR"
+status=0
+# detect_leaks=0: CPython does not free everything at exit (scripts/leakcheck.sh
+# checks the extension for leaks with valgrind). allocator_may_return_null=1: a
+# huge allocation request must become MemoryError, as it does without ASan.
+env LD_PRELOAD="$ASAN_LIB" \
+    ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:log_path=$LOG_DIR/asan" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG_DIR/ubsan" \
+    PYTHONFAULTHANDLER=1 \
+    "$VPY" -P -m pytest tests/test_kernel_*.py -q -p no:cacheprovider "$@" || status=$?
+
+reports=$(find "$LOG_DIR" -type f | sort)
+if [[ -n "$reports" ]]; then
+    echo "== sanitizer reports:"
+    for f in $reports; do
+        echo "--- $f"
+        cat "$f"
+    done
+    [[ $status -ne 0 ]] || status=1
+fi
+if [[ $status -eq 0 ]]; then
+    echo "== sanitize.sh: ASan+UBSan ($SANITIZE): tests passed, 0 sanitizer reports"
+else
+    echo "== sanitize.sh: FAILED (exit $status, $(echo -n "$reports" | grep -c . || true) sanitizer report file(s))"
+fi
+exit $status
