@@ -56,6 +56,7 @@ def test_thread_count_does_not_change_a_bit(name, dtype):
             assert got.dtype == ref.dtype
             assert got.tobytes() == ref.tobytes(), f"num_threads={t}, N={n} differs from num_threads=1"
         assert _call(images, CONFIGS[name]).tobytes() == ref.tobytes(), "num_threads=None differs"
+        assert _call(images, CONFIGS[name], num_threads=1000).tobytes() == ref.tobytes(), "num_threads=1000 differs"
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
