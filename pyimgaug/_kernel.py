@@ -97,10 +97,13 @@ def _matrices(matrices, n) -> np.ndarray:
         raise TypeError(f"matrices must be real numbers; got dtype {m.dtype}")
     if m.ndim != 3 or m.shape[0] != n or m.shape[1:] not in ((2, 3), (3, 3)):
         raise ValueError(f"matrices must have shape ({n}, 3, 3) or ({n}, 2, 3); got {m.shape}")
-    m = np.ascontiguousarray(m[:, :2, :], dtype=np.float64)
     if not np.isfinite(m).all():
         raise ValueError("matrices must be finite (no NaN or infinity)")
-    return m
+    if m.shape[1] == 3 and n and not (m[:, 2, :] == (0, 0, 1)).all():
+        # A homogeneous matrix with another bottom row is a projective map, which an
+        # affine warp cannot do (scipy rejects it too).
+        raise ValueError("matrices: the bottom row of each 3x3 matrix must be [0, 0, 1]")
+    return np.ascontiguousarray(m[:, :2, :], dtype=np.float64)
 
 
 def transform_batch(

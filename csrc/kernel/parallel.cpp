@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <cstdlib>
+
 #include "kernel/isa.hpp"
 
 namespace pyimgaug {
@@ -41,7 +43,10 @@ int default_num_threads() {
 
 bool cpu_has_avx2() {
 #if defined(PYIMGAUG_BUILT_AVX2) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // PYIMGAUG_DISABLE_AVX2=1 forces the baseline loops, so tests can check both
+    // copies against the references on one machine.
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                            !(std::getenv("PYIMGAUG_DISABLE_AVX2") && std::getenv("PYIMGAUG_DISABLE_AVX2")[0] == '1');
     return has;
 #else
     return false;

@@ -1,0 +1,43 @@
+"""The baseline (non-AVX2) copy of the kernel's loops against the same references.
+
+On a CPU with AVX2 the main test run exercises the AVX2 copy; this runs the warp,
+resize and consistency tests again in a child process with the AVX2 copy switched
+off, so both copies are held to the same tolerances on one machine.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pyimgaug
+from pyimgaug import _core
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_switch_selects_the_baseline_copy():
+    env = dict(os.environ, PYIMGAUG_DISABLE_AVX2="1")
+    out = subprocess.run([sys.executable, "-c", "import pyimgaug; print(pyimgaug._core.cpu_has_avx2())"],
+                         env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(not _core.cpu_has_avx2(), reason="this CPU runs the baseline copy in the main test run already")
+def test_baseline_copy_passes_the_reference_tests():
+    env = dict(os.environ, PYIMGAUG_DISABLE_AVX2="1")
+    files = [os.path.join(HERE, f) for f in ("test_kernel_warp.py", "test_kernel_resize.py",
+                                             "test_kernel_consistency.py", "test_kernel_exact.py")]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout
+
+
+def test_bottom_row_of_3x3_matrices_must_be_affine():
+    img = np.zeros((1, 4, 4, 3), np.uint8)
+    with pytest.raises(ValueError, match="bottom row"):
+        pyimgaug.transform_batch(img, np.array([[[1.0, 0, 0], [0, 1, 0], [0, 0, 2]]]))
+    ok = pyimgaug.transform_batch(img, np.eye(3)[None])
+    assert ok.shape == (1, 4, 4, 3)
