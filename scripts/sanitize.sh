@@ -94,20 +94,30 @@ echo "== extension: $CORE"
 
 rm -rf "$LOG_DIR"
 mkdir -p "$LOG_DIR"
-status=0
 # detect_leaks=0: CPython does not free everything at exit (scripts/leakcheck.sh
 # checks the extension for leaks with valgrind). allocator_may_return_null=1: a
 # huge allocation request must become MemoryError, as it does without ASan.
+# ASan writes its reports to $LOG_DIR/asan.<pid> (child processes included).
+# UBSan (GCC's runtime) ignores log_path and writes to stderr, so pytest runs with
+# --capture=sys (native writes to fd 2 are not swallowed, even when UBSan aborts
+# the process) and its whole output is scanned for reports.
+set +e
 env LD_PRELOAD="$ASAN_LIB" \
     ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:log_path=$LOG_DIR/asan" \
-    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG_DIR/ubsan" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     PYTHONFAULTHANDLER=1 \
-    "$VPY" -P -m pytest tests/test_kernel_*.py -q -p no:cacheprovider "$@" || status=$?
+    "$VPY" -P -m pytest tests/test_kernel_*.py -q -p no:cacheprovider --capture=sys "$@" 2>&1 | tee "$LOG_DIR/pytest.log"
+status=${PIPESTATUS[0]}
+set -e
 
-reports=$(find "$LOG_DIR" -type f | sort)
-if [[ -n "$reports" ]]; then
+pattern='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: (Address|UndefinedBehavior)Sanitizer'
+asan_files=$(find "$LOG_DIR" -name 'asan.*' -type f | sort)
+ubsan_lines=$(grep -E "$pattern" "$LOG_DIR/pytest.log" | sed -E "s/^[.sxXFE]+//" | sort -u || true)
+n_reports=$(( $(echo -n "$asan_files" | grep -c . || true) + $(echo -n "$ubsan_lines" | grep -c . || true) ))
+if [[ $n_reports -gt 0 ]]; then
     echo "== sanitizer reports:"
-    for f in $reports; do
+    [[ -z "$ubsan_lines" ]] || echo "$ubsan_lines"
+    for f in $asan_files; do
         echo "--- $f"
         cat "$f"
     done
@@ -116,6 +126,6 @@ fi
 if [[ $status -eq 0 ]]; then
     echo "== sanitize.sh: ASan+UBSan ($SANITIZE): tests passed, 0 sanitizer reports"
 else
-    echo "== sanitize.sh: FAILED (exit $status, $(echo -n "$reports" | grep -c . || true) sanitizer report file(s))"
+    echo "== sanitize.sh: FAILED (exit $status; $n_reports sanitizer report(s); log $LOG_DIR/pytest.log)"
 fi
 exit $status
