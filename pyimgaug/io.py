@@ -59,10 +59,16 @@ def check_interpolation(interpolation):
         )
 
 
-def _open_converted(path, color_mode):
-    """Opens `path` and converts it to `color_mode` exactly as Keras does."""
+def _open_converted(path, color_mode, draft_size=None):
+    """Opens `path` and converts it to `color_mode` exactly as Keras does.
+
+    `draft_size=(w, h)` lets a JPEG decode at a reduced DCT scale (1/2, 1/4,
+    1/8) as long as the result stays at least that size (Pillow's `draft`).
+    """
     with open(path, "rb") as f:
         img = pil_image.open(_io.BytesIO(f.read()))
+    if draft_size is not None and img.format == "JPEG":
+        img.draft(img.mode, draft_size)
     if color_mode == "grayscale":
         # 8-bit, 16-bit and 32-bit grayscale images are kept as they are;
         # everything else becomes 8-bit 'L'.
@@ -210,8 +216,12 @@ def save_img(path, x, data_format="channels_last", file_format=None, scale=True,
     img.save(path, format=file_format, **kwargs)
 
 
-def decode_for_batch(path, color_mode, target_size, interpolation):
+def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact"):
     """Decodes one file for a batch.
+
+    `decode="fast"` lets a JPEG at least twice `target_size` decode at a
+    reduced scale (see `_open_converted`); the rest of the resize is then the
+    kernel's, with `interpolation`.  `"exact"` decodes at full size, as Keras.
 
     Returns `(array, resized)`: a uint8 (H, W, C) array at the native size with
     `resized=False` in the common case (8-bit L/RGB, or RGBA that Pillow would
@@ -223,9 +233,9 @@ def decode_for_batch(path, color_mode, target_size, interpolation):
     way Keras does, and returned as float32 at `target_size` with
     `resized=True`.
     """
-    img = _open_converted(path, color_mode)
+    width_height = (target_size[1], target_size[0])
+    img = _open_converted(path, color_mode, width_height if decode == "fast" else None)
     try:
-        width_height = (target_size[1], target_size[0])
         needs_resize = img.size != width_height
         if needs_resize:
             check_interpolation(interpolation)
