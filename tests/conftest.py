@@ -5,6 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+# Child Pythons started by tests (`python -c ...`, `python -m pytest ...`) must import
+# the installed package, not the source folder of the same name in the working
+# directory, which has no compiled kernel. (Honoured by Python 3.11 and later.)
+os.environ.setdefault("PYTHONSAFEPATH", "1")
+
 
 def pytest_configure(config):
     # The reference calls scipy.ndimage.interpolation.affine_transform, which
