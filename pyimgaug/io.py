@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from .errors import BadImageError, reading_image
+
 try:
     from PIL import Image as pil_image
     from PIL import ImageEnhance
@@ -85,6 +87,18 @@ def _open_converted(path, color_mode, draft_size=None):
     return img
 
 
+def _open_image(path, color_mode, draft_size=None):
+    """`_open_converted`, decoded now; any failure is a `BadImageError` naming `path`.
+
+    Pillow decodes lazily: without `load()` a truncated file would fail later,
+    outside the error handling, in whatever first touches the pixels.
+    """
+    with reading_image(path):
+        img = _open_converted(path, color_mode, draft_size)
+        img.load()
+    return img
+
+
 def load_img(path, grayscale=False, color_mode="rgb", target_size=None, interpolation="nearest"):
     """Loads an image into PIL format.
 
@@ -106,12 +120,19 @@ def load_img(path, grayscale=False, color_mode="rgb", target_size=None, interpol
 
     # Raises
         ValueError: if `color_mode` or `interpolation` is not supported.
+        pyimgaug.errors.BadImageError: (an `OSError`) if the file cannot be
+            read or decoded; the message names the file, the original error
+            is its `__cause__`, and it is also an instance of the original
+            error's class where the two can be combined.
     """
     if grayscale is True:
         warnings.warn('grayscale is deprecated. Please use color_mode = "grayscale"')
         color_mode = "grayscale"
     _require_pil("load_img")
-    img = _open_converted(path, color_mode)
+    if color_mode not in COLOR_MODES:
+        # Checked before the file is read, so that a bad file cannot hide it.
+        raise ValueError('color_mode must be "grayscale", "rgb", or "rgba"')
+    img = _open_image(path, color_mode)
     if target_size is not None:
         width_height_tuple = (target_size[1], target_size[0])
         if img.size != width_height_tuple:
@@ -216,7 +237,7 @@ def save_img(path, x, data_format="channels_last", file_format=None, scale=True,
     img.save(path, format=file_format, **kwargs)
 
 
-def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact"):
+def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact", on_bad=None):
     """Decodes one file for a batch.
 
     `decode="fast"` lets a JPEG at least twice `target_size` decode at a
@@ -232,9 +253,18 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
     does neither, so in those cases the file is resized here with Pillow, the
     way Keras does, and returned as float32 at `target_size` with
     `resized=True`.
+
+    A file that cannot be read raises `BadImageError` naming it; with
+    `on_bad`, `on_bad(path, error)` is called instead and None is returned.
     """
     width_height = (target_size[1], target_size[0])
-    img = _open_converted(path, color_mode, width_height if decode == "fast" else None)
+    try:
+        img = _open_image(path, color_mode, width_height if decode == "fast" else None)
+    except BadImageError as err:
+        if on_bad is None:
+            raise
+        on_bad(path, err)
+        return None
     try:
         needs_resize = img.size != width_height
         if needs_resize:
