@@ -17,6 +17,7 @@ import numpy as np
 
 from . import params as _params
 from .affine import kernel_input
+from .integrations import IteratorExtras
 from .io import array_to_img, decode_for_batch, is_image_filename
 from .io import _PIL_INTERPOLATION_METHODS, pil_image
 from .listing import WHITE_LIST_FORMATS, list_class_files, list_classes
@@ -25,7 +26,7 @@ from .pipeline import augment_batch, identity_params
 __all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator"]
 
 
-class Iterator(object):
+class Iterator(IteratorExtras):
     """Base class for image data iterators.
 
     Every `Iterator` must implement `_get_batches_of_transformed_samples`.
@@ -70,14 +71,14 @@ class Iterator(object):
         return self._epoch
 
     def _set_index_array(self):
-        if self.shuffle:
-            self.index_array = _params.shuffle_permutation(self._base_seed, self._epoch, self.n)
-        else:
-            self.index_array = np.arange(self.n)
+        # The epoch's order (of this shard's samples, for a shard).
+        self.index_array = self._index_array_for(self._epoch)
         self._index_epoch = self._epoch
 
     def _batch_key(self, epoch, batch_index):
-        return _params.batch_key(self._base_seed, epoch, batch_index)
+        key = _params.batch_key(self._base_seed, epoch, batch_index)
+        # Shards of one dataset draw distinct transforms for their batch i.
+        return key if self._shard is None else key + self._shard.key_suffix
 
     def __getitem__(self, idx):
         if idx >= len(self):
