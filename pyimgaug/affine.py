@@ -128,7 +128,8 @@ def kernel_input(x):
 
 
 def warp_batch(images, matrices=None, *, output_size=None, resize_to=None, resample="nearest",
-               order=1, fill_mode="nearest", cval=0.0, scale=1.0, dtype="float32"):
+               order=1, fill_mode="nearest", cval=0.0, scale=1.0, dtype="float32",
+               num_threads=None):
     """One `transform_batch` call, for any channel count.
 
     The kernel handles 1, 3 or 4 channels; other counts are warped as that
@@ -145,12 +146,12 @@ def warp_batch(images, matrices=None, *, output_size=None, resize_to=None, resam
         mats = None if matrices is None else np.repeat(matrices, c, axis=0)
         out = transform_batch(flat, mats, output_size=output_size, resize_to=resize_to,
                               resample=resample, order=order, fill_mode=fill_mode, cval=cval,
-                              scale=scale, dtype=dtype)
+                              scale=scale, dtype=dtype, num_threads=num_threads)
         oh, ow = out.shape[1:3]
         return np.ascontiguousarray(np.moveaxis(out.reshape(n, c, oh, ow), 1, 3))
     return transform_batch(images, matrices, output_size=output_size, resize_to=resize_to,
                            resample=resample, order=order, fill_mode=fill_mode, cval=cval,
-                           scale=scale, dtype=dtype)
+                           scale=scale, dtype=dtype, num_threads=num_threads)
 
 
 def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis=0, col_axis=1,

@@ -4,6 +4,9 @@ import warnings
 import numpy as np
 
 from . import params as _params
+from . import prefetch as _prefetch
+from .cache import make_cache
+from .decode import check_decode
 from .affine import (apply_affine_transform, apply_brightness_shift, apply_channel_shift,
                      check_warp_args, flip_axis, kernel_input)
 from .iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
@@ -194,7 +197,8 @@ class ImageDataGenerator(object):
     # ------------------------------------------------------------------ flows
 
     def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None,
-             save_to_dir=None, save_prefix='', save_format='png', subset=None):
+             save_to_dir=None, save_prefix='', save_format='png', subset=None, *,
+             workers=0, max_queue_size=10):
         """Takes data & label arrays, generates batches of augmented data.
 
         # Arguments
@@ -215,21 +219,30 @@ class ImageDataGenerator(object):
             save_format: one of "png", "jpeg" (default: "png").
             subset: Subset of data (`"training"` or `"validation"`) if
                 `validation_split` is set in `ImageDataGenerator`.
+            workers: Int (default: 0). Threads that build batches ahead for
+                `next()`; 0 builds each batch when asked. The batches are the
+                same for any number of workers.
+            max_queue_size: Int (default: 10). Batches built or being built
+                ahead of the consumer when `workers > 0`.
 
         # Returns
             A `NumpyArrayIterator` yielding tuples of `(x, y)` (or
             `(x, y, sample_weight)`, or only `x` when `y` is None).
         """
-        return NumpyArrayIterator(
+        _prefetch.check_workers(workers, max_queue_size)
+        it = NumpyArrayIterator(
             x, y, self,
             batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight, seed=seed,
             data_format=self.data_format, save_to_dir=save_to_dir, save_prefix=save_prefix,
             save_format=save_format, subset=subset, dtype=self.dtype)
+        return _prefetch.attach(it, workers, max_queue_size)
 
     def flow_from_directory(self, directory, target_size=(256, 256), color_mode='rgb',
                             classes=None, class_mode='categorical', batch_size=32, shuffle=True,
                             seed=None, save_to_dir=None, save_prefix='', save_format='png',
-                            follow_links=False, subset=None, interpolation='nearest'):
+                            follow_links=False, subset=None, interpolation='nearest', *,
+                            decode='exact', cache=None, cache_bytes=None, workers=0,
+                            max_queue_size=10):
         """Takes the path to a directory & generates batches of augmented data.
 
         # Arguments
@@ -258,24 +271,41 @@ class ImageDataGenerator(object):
                 the target size is different from that of the loaded image.
                 One of "nearest", "bilinear", "bicubic", "lanczos", "box",
                 "hamming". Default: "nearest".
+            decode: "exact" (default: decoded at full size and resized as
+                Keras does) or "fast" (JPEGs at least twice `target_size`
+                decode at a reduced DCT scale first; close to, not equal to,
+                the exact pixels).
+            cache: None (default), "memory", or a directory path: keeps each
+                file decoded and resized to `target_size`, so later epochs only
+                warp. Batches are bit-identical with and without a cache.
+            cache_bytes: bound of the "memory" cache (default 1 GiB); past it,
+                new files are not kept (they are decoded every epoch).
+            workers: threads that build batches ahead for `next()` (default 0).
+            max_queue_size: batches built ahead when `workers > 0` (default 10).
 
         # Returns
             A `DirectoryIterator` yielding tuples of `(x, y)`.
         """
-        return DirectoryIterator(
+        workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
+        decode = check_decode(decode)
+        cache = make_cache(cache, cache_bytes)
+        it = DirectoryIterator(
             directory, self,
             target_size=target_size, color_mode=color_mode, classes=classes,
             class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
             shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
             save_format=save_format, follow_links=follow_links, subset=subset,
             interpolation=interpolation, dtype=self.dtype)
+        it.decode, it.cache = decode, cache
+        return _prefetch.attach(it, workers, max_queue_size)
 
     def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
                             weight_col=None, target_size=(256, 256), color_mode='rgb',
                             classes=None, class_mode='categorical', batch_size=32, shuffle=True,
                             seed=None, save_to_dir=None, save_prefix='', save_format='png',
-                            subset=None, interpolation='nearest', validate_filenames=True,
-                            **kwargs):
+                            subset=None, interpolation='nearest', validate_filenames=True, *,
+                            decode='exact', cache=None, cache_bytes=None, workers=0,
+                            max_queue_size=10, **kwargs):
         """Takes a dataframe and the path to a directory and generates batches.
 
         Requires pandas (the `pandas` extra).
@@ -299,6 +329,8 @@ class ImageDataGenerator(object):
             subset, interpolation: as in `flow_from_directory`.
             validate_filenames: Boolean, whether to validate image filenames in
                 `x_col` (invalid ones are ignored). Default: `True`.
+            decode, cache, cache_bytes, workers, max_queue_size: as in
+                `flow_from_directory`.
 
         # Returns
             A `DataFrameIterator` yielding tuples of `(x, y)`.
@@ -318,7 +350,10 @@ class ImageDataGenerator(object):
             warnings.warn('drop_duplicates is deprecated, you can drop duplicates '
                           'by using the pandas.DataFrame.drop_duplicates method.',
                           DeprecationWarning)
-        return DataFrameIterator(
+        workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
+        decode = check_decode(decode)
+        cache = make_cache(cache, cache_bytes)
+        it = DataFrameIterator(
             dataframe, directory, self,
             x_col=x_col, y_col=y_col, weight_col=weight_col, target_size=target_size,
             color_mode=color_mode, classes=classes, class_mode=class_mode,
@@ -326,6 +361,8 @@ class ImageDataGenerator(object):
             save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format,
             subset=subset, interpolation=interpolation, dtype=self.dtype,
             validate_filenames=validate_filenames)
+        it.decode, it.cache = decode, cache
+        return _prefetch.attach(it, workers, max_queue_size)
 
     # -------------------------------------------------------- normalization
 

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import budget as _budget
+from . import decode as _stage
 from . import params as _params
 from .affine import kernel_input
 from .integrations import IteratorExtras
@@ -142,14 +144,20 @@ class Iterator(IteratorExtras):
     def next(self):
         """Returns the next batch."""
         index_array, key = self._next_index()
+        prefetcher = getattr(self, "_prefetcher", None)
+        if prefetcher is not None:
+            # Built ahead by worker threads (flow_*(workers=...)); same batch.
+            return prefetcher.take(self, index_array, key)
         # The batch is built outside the lock, so threads work in parallel.
         return self._build_batch(index_array, key)
 
     def _build_batch(self, index_array, key):
-        # Subclasses written for Keras override the hook with one argument.
-        if _takes_key(type(self)):
-            return self._get_batches_of_transformed_samples(index_array, key=key)
-        return self._get_batches_of_transformed_samples(index_array)
+        # Counted as in flight so that concurrent builders share the cores.
+        with _budget.building():
+            # Subclasses written for Keras override the hook with one argument.
+            if _takes_key(type(self)):
+                return self._get_batches_of_transformed_samples(index_array, key=key)
+            return self._get_batches_of_transformed_samples(index_array)
 
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         """Gets a batch of transformed samples.
@@ -276,12 +284,11 @@ class BatchFromFilesMixin(object):
     def _decode_batch(self, index_array):
         filepaths = self.filepaths
         paths = [filepaths[j] for j in index_array]
-        args = (self.color_mode, self.target_size, self.interpolation)
-        pool = _decode_pool() if len(paths) > 1 else None
-        if pool is None:
-            return [decode_for_batch(p, *args) for p in paths]
-        # Pillow releases the GIL while decoding: decode the files in parallel.
-        return list(pool.map(lambda p: decode_for_batch(p, *args), paths))
+        # Decoded on the thread budget (Pillow releases the GIL); with a
+        # cache, already resized to target_size (see pyimgaug.decode).
+        return _stage.load_stage(paths, self.color_mode, self.target_size, self.interpolation,
+                                 decode=getattr(self, "decode", "exact"),
+                                 cache=getattr(self, "cache", None))
 
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)
@@ -319,6 +326,17 @@ class BatchFromFilesMixin(object):
         if self.sample_weight is None:
             return batch_x, batch_y
         return batch_x, batch_y, self.sample_weight[index_array]
+
+    def cache_info(self):
+        """Counters of the `cache=` of the flow method (None without a cache).
+
+        A dict with `hits` and `misses` (files found or not in the cache, this
+        process), `bytes` (in memory, or in the cache directory), `damaged`
+        (entries found corrupt and rebuilt) and `not_stored` (entries not kept:
+        memory bound reached, or a failed write).
+        """
+        cache = getattr(self, "cache", None)
+        return None if cache is None else cache.info()
 
     @property
     def filepaths(self):

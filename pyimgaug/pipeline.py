@@ -9,6 +9,7 @@ steps follow in Keras's order, vectorised over the batch where they can be.
 """
 import numpy as np
 
+from . import budget as _budget
 from .affine import (apply_brightness_shift, channel_shift_batch, flip_batch,
                      transform_matrices, warp_batch)
 
@@ -29,7 +30,8 @@ def _any_set(v):
 
 
 def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", resize_to=None,
-                  resample="nearest", work_dtype="float32", out_dtype="float32", standardize=True):
+                  resample="nearest", work_dtype="float32", out_dtype="float32", standardize=True,
+                  num_threads=None):
     """Transforms and standardizes a batch.
 
     # Arguments
@@ -44,15 +46,19 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
         work_dtype: float dtype the kernel writes ("float32" or "float64").
         out_dtype: dtype of the returned batch.
         standardize: apply `gen`'s standardization (False for `fit(augment=True)`).
+        num_threads: kernel threads; None means this batch's share of the
+            process's thread budget (see `pyimgaug.budget`).
 
     # Returns
         The batch, in `data_format`, of `out_dtype`.
     """
     n = len(images)
     work_dtype = np.dtype(work_dtype)
+    if num_threads is None:
+        num_threads = _budget.kernel_threads()
     if gen is None:
         out = warp_batch(images, None, output_size=tuple(out_hw), resize_to=resize_to,
-                         resample=resample, dtype=work_dtype.name)
+                         resample=resample, dtype=work_dtype.name, num_threads=num_threads)
         if data_format == "channels_first":
             out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
         return out.astype(out_dtype, copy=False)
@@ -73,7 +79,7 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
     out = warp_batch(images, matrices if warp.any() else None, output_size=(h, w),
                      resize_to=resize_to, resample=resample, order=gen.interpolation_order,
                      fill_mode=gen.fill_mode, cval=float(gen.cval), scale=scale,
-                     dtype=work_dtype.name)
+                     dtype=work_dtype.name, num_threads=num_threads)
     if out.dtype != work_dtype:
         out = out.astype(work_dtype)
     if not out.flags.writeable or not out.flags.c_contiguous:
