@@ -112,7 +112,7 @@ set -e
 
 pattern='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: (Address|UndefinedBehavior)Sanitizer'
 asan_files=$(find "$LOG_DIR" -name 'asan.*' -type f | sort)
-ubsan_lines=$(grep -E "$pattern" "$LOG_DIR/pytest.log" | sed -E "s/^[.sxXFE]+//" | sort -u || true)
+ubsan_lines=$(grep -E "$pattern" "$LOG_DIR/pytest.log" | sed -E "s/^(E )?[[:space:]]*[.sxXFE]*//" | sort -u || true)
 n_reports=$(( $(echo -n "$asan_files" | grep -c . || true) + $(echo -n "$ubsan_lines" | grep -c . || true) ))
 if [[ $n_reports -gt 0 ]]; then
     echo "== sanitizer reports:"
