@@ -66,6 +66,13 @@ class Iterator(IteratorExtras):
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.lock = threading.Lock()
+        # An unpickled array has its own copy of its dtype, and the kernel
+        # accepts only NumPy's canonical dtype objects: view it as one.
+        for name, value in state.items():
+            if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+                canonical = np.dtype(value.dtype.str)
+                if value.dtype is not canonical:
+                    self.__dict__[name] = value.view(canonical)
 
     @property
     def epoch(self):

@@ -81,6 +81,21 @@ class IteratorExtras(KerasBase):
             return self._shard.indices(self._base_seed, epoch, self.shuffle)
         return _sharding.epoch_order(self._base_seed, epoch, self.n, self.shuffle)
 
+    def sample_indices(self, epoch=None):
+        """Dataset positions of the samples of an epoch, in the order batches take them.
+
+        For a shard, these are the shard's samples; with `shuffle=False`,
+        `filenames[j]` for `j` in this order names the rows of `predict`.
+
+        # Arguments
+            epoch: Integer >= 0; default: the current epoch.
+
+        # Returns
+            A 1-D integer array of length `n`.
+        """
+        epoch = self._epoch if epoch is None else _check_int("epoch", epoch)
+        return self._index_array_for(epoch)
+
     def batch_at(self, epoch, index):
         """Batch `index` of epoch `epoch`, leaving the iterator's position alone.
 
@@ -216,8 +231,8 @@ class IteratorExtras(KerasBase):
             raise ValueError("`state` lacks {}.".format(sorted(missing)))
         shard = self._shard
         mine = None if shard is None else [shard.num_shards, shard.index, shard.drop_last]
-        for name, value in (("n", self.n), ("batch_size", self.batch_size),
-                            ("shuffle", bool(self.shuffle)), ("shard", mine)):
+        for name, value in (("shard", mine), ("n", self.n), ("batch_size", self.batch_size),
+                            ("shuffle", bool(self.shuffle))):
             if name in state and state[name] != value:
                 raise ValueError("`state` is for an iterator with {}={!r}; this one has {!r}."
                                  .format(name, state[name], value))
