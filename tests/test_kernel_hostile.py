@@ -857,6 +857,33 @@ def test_images_mutated_by_another_thread_cannot_crash():
         t.join()
 
 
+def test_concurrent_calls_from_python_threads_agree():
+    """The GIL is released: several Python threads may be inside the kernel at once,
+    each with its own OpenMP team; every call must still give the serial result."""
+    import threading
+
+    rng = np.random.default_rng(5)
+    imgs = rng.integers(0, 256, (8, 40, 50, 3), dtype=np.uint8)
+    mats = np.tile(np.array([[0.9, 0.2, 1.0], [-0.1, 1.1, -2.0], [0.0, 0.0, 1.0]]), (8, 1, 1))
+    kwargs = dict(resize_to=(30, 33), output_size=(28, 29), fill_mode="reflect")
+    ref = transform_batch(imgs, mats, num_threads=1, **kwargs)
+    bad = []
+
+    def work(k):
+        for i in range(30):
+            got = transform_batch(imgs, mats, num_threads=(None, 1, 2, 3)[(i + k) % 4], **kwargs)
+            if not np.array_equal(got, ref):
+                bad.append((k, i))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a concurrent call hung"
+    assert not bad, f"concurrent calls differ from the serial result: {bad[:5]}"
+
+
 # --------------------------------------------------------------------------- #
 # OpenMP and fork
 # --------------------------------------------------------------------------- #
