@@ -121,20 +121,6 @@ def reading_image(path):
         raise bad_image_error(path, exc) from exc
 
 
-def returning_errors(decode):
-    """Wraps `decode(path, ...)` to return its `BadImageError` instead of raising it.
-
-    Used by `on_error="skip"/"warn"`, where one bad file must not stop the
-    other decodes of its batch (a thread pool's `map` stops at the first error).
-    """
-    def tolerant(path, *args, **kwargs):
-        try:
-            return decode(path, *args, **kwargs)
-        except BadImageError as exc:
-            return exc
-    return tolerant
-
-
 def check_on_error(on_error):
     """Validates the `on_error` argument."""
     if not isinstance(on_error, str) or on_error not in ON_ERROR_CHOICES:
@@ -143,9 +129,12 @@ def check_on_error(on_error):
     return on_error
 
 
-def report_skipped(record, on_error, skipped_files):
-    """Records one skipped file, and warns about it under `"warn"`."""
-    skipped_files.append(record)
-    if on_error == "warn":
+def record_skipped(skipped, record, on_error):
+    """Adds `record` to `skipped` (a dict by path), once per file; warns then under "warn".
+
+    A file stays bad from epoch to epoch (and prefetching may build a batch
+    twice): one record, and one warning, per file keeps the report readable.
+    """
+    if skipped.setdefault(record.path, record) is record and on_error == "warn":
         warnings.warn("Skipped bad image file %r: %s" % (record.path, record.reason),
                       BadImageWarning, stacklevel=2)

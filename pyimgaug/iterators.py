@@ -17,10 +17,12 @@ import numpy as np
 
 from . import budget as _budget
 from . import decode as _stage
+from . import checks as _checks
 from . import params as _params
 from .affine import kernel_input
+from .errors import SkippedFile, check_on_error, record_skipped
 from .integrations import IteratorExtras
-from .io import array_to_img, decode_for_batch, is_image_filename
+from .io import array_to_img, check_interpolation, decode_for_batch, is_image_filename
 from .io import _PIL_INTERPOLATION_METHODS, pil_image
 from .listing import WHITE_LIST_FORMATS, list_class_files, list_classes
 from .pipeline import augment_batch, identity_params
@@ -43,6 +45,9 @@ class Iterator(IteratorExtras):
     white_list_formats = WHITE_LIST_FORMATS
 
     def __init__(self, n, batch_size, shuffle, seed):
+        # Keras fails on some later batch (or divides by zero); fail here.
+        _checks.check_batch_size(batch_size)
+        _checks.check_seed(seed)
         self.n = n
         self.batch_size = batch_size
         self.seed = seed
@@ -255,14 +260,45 @@ def _save_batch(batch_x, index_array, data_format, save_to_dir, save_prefix, sav
 class BatchFromFilesMixin(object):
     """Builds batches from image files: decode, sample, one kernel call."""
 
+    # Class defaults, so that subclasses written for Keras work unchanged.
+    _on_error = "raise"
+    _skipped = None
+
+    @property
+    def on_error(self):
+        """What a file that cannot be read does to its batch.
+
+        `"raise"` (default, as Keras): the batch raises `BadImageError` (an
+        `OSError` naming the file).  `"skip"`: the batch comes back without
+        that sample (shorter, possibly empty; its label and weight dropped
+        too) and the file is added to `skipped_files`.  `"warn"`: as
+        `"skip"`, and a `BadImageWarning` the first time each file is skipped.
+        """
+        return self._on_error
+
+    @on_error.setter
+    def on_error(self, value):
+        self._on_error = check_on_error(value)
+        if self._skipped is None:
+            self._skipped = {}
+
+    @property
+    def skipped_files(self):
+        """`SkippedFile(filename, path, reason)` of each file skipped so far, once each."""
+        return list(self._skipped.values()) if self._skipped else []
+
     def set_processing_attrs(self, image_data_generator, target_size, color_mode, data_format,
                              save_to_dir, save_prefix, save_format, subset, interpolation):
         """Sets attributes used later to process files into a batch."""
         self.image_data_generator = image_data_generator
-        self.target_size = tuple(target_size)
+        self.target_size = _checks.check_target_size(target_size)
         if color_mode not in {'rgb', 'rgba', 'grayscale'}:
             raise ValueError('Invalid color mode:', color_mode,
                              '; expected "rgb", "rgba", or "grayscale".')
+        # Keras checks these only on a batch that needs them; check them now.
+        check_interpolation(interpolation)
+        if save_to_dir:
+            _checks.check_save_format(save_format)
         self.color_mode = color_mode
         self.data_format = data_format
         channels = {'rgba': 4, 'rgb': 3, 'grayscale': 1}[color_mode]
@@ -288,18 +324,42 @@ class BatchFromFilesMixin(object):
         self.split = split
         self.subset = subset
 
-    def _decode_batch(self, index_array):
+    def _decode_batch(self, index_array, on_bad=None):
         filepaths = self.filepaths
         paths = [filepaths[j] for j in index_array]
+        # With on_bad, a file that cannot be read is reported to on_bad(path,
+        # error) and its entry is None, instead of raising for the batch.
+        extra = {} if on_bad is None else {"on_bad": on_bad}
         # Decoded on the thread budget (Pillow releases the GIL); with a
         # cache, already resized to target_size (see pyimgaug.decode).
         return _stage.load_stage(paths, self.color_mode, self.target_size, self.interpolation,
                                  decode=getattr(self, "decode", "exact"),
-                                 cache=getattr(self, "cache", None))
+                                 cache=getattr(self, "cache", None), **extra)
+
+    def _without_bad_files(self, index_array, decoded, bad):
+        """Drops the samples whose file could not be read and records them.
+
+        Returns `(index_array, decoded, keep)`; `keep` is None when nothing
+        was dropped, else the boolean mask over the listed batch.
+        """
+        if not bad:
+            return index_array, decoded, None
+        keep = np.array([d is not None for d in decoded], dtype=bool)
+        filenames, filepaths = self.filenames, self.filepaths
+        for j in np.asarray(index_array)[~keep]:
+            err = bad.get(filepaths[j])
+            reason = err.reason if err is not None else "unreadable"
+            record_skipped(self._skipped, SkippedFile(filenames[j], filepaths[j], reason),
+                           self._on_error)
+        kept = [d for d in decoded if d is not None]
+        return np.asarray(index_array)[keep], kept, keep
 
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)
-        decoded = self._decode_batch(index_array)
+        listed = len(index_array)
+        bad = None if self._on_error == "raise" else {}
+        decoded = self._decode_batch(index_array, on_bad=None if bad is None else bad.__setitem__)
+        index_array, decoded, keep = self._without_bad_files(index_array, decoded, bad)
         th, tw = self.target_size
         if any(resized for _, resized in decoded):
             # A rare file Pillow had to resize itself: resize the others with
@@ -314,7 +374,11 @@ class BatchFromFilesMixin(object):
         n = len(images)
         gen = self.image_data_generator
         if gen is not None:
-            params = _params.sample_params(gen, n, self.target_size, key)
+            # Drawn for the batch as listed, so that a skipped file does not
+            # change the transforms of the others.
+            params = _params.sample_params(gen, listed, self.target_size, key)
+            if keep is not None:
+                params = {k: (v if v is None else v[keep]) for k, v in params.items()}
         else:
             params = identity_params(n)
         if n == 0:
