@@ -171,3 +171,15 @@ def test_empty_dataset_gives_empty_shards():
     shard = it.shard(3, 1)
     assert shard.n == 0 and len(shard) == 0
     assert list(shard.sample_indices()) == []
+
+
+def test_shards_of_a_prefetching_iterator_prefetch_on_their_own():
+    x, y = _numbered(20)
+    it = ImageDataGenerator(rotation_range=10).flow(x, y, batch_size=3, seed=2, workers=2,
+                                                    max_queue_size=2)
+    shard = it.shard(2, 1)
+    assert shard._prefetcher is not it._prefetcher
+    plain = _flow(20, seed=2, rotation_range=10).shard(2, 1)
+    for _ in range(2 * len(shard)):  # interleaved with the parent's next()
+        np.testing.assert_array_equal(next(shard)[0], next(plain)[0])
+        next(it)

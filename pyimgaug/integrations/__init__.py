@@ -157,6 +157,9 @@ class IteratorExtras(KerasBase):
                           "processes shuffle differently and their shards overlap. Pass the "
                           "same `seed=` in every process.", stacklevel=2)
         out = copy.copy(self)
+        prefetcher = out.__dict__.get("_prefetcher")
+        if prefetcher is not None:
+            out._prefetcher = copy.copy(prefetcher)  # its own threads and queue
         out._shard = spec
         out.n = spec.size
         out.batch_index = 0
