@@ -27,6 +27,7 @@ import threading
 import uuid
 import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -40,6 +41,8 @@ _HEADER_SIZE = 128  # payload starts on a cache-line boundary
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.float32)}
 _CODES = {v: k for k, v in _DTYPES.items()}
 DEFAULT_CACHE_BYTES = 1 << 30
+# Entries waiting for the writer thread at most; past it, `put` writes itself.
+_MAX_PENDING = 256
 
 
 class CacheWarning(UserWarning):
@@ -141,13 +144,19 @@ class DiskCache(object):
         self.root = os.path.abspath(os.fspath(root))
         self._dir = os.path.join(self.root, "pyimgaug-stage-v%d" % FORMAT_VERSION)
         self._verified = {}
+        self._made_dirs = set()
+        self._executor = None
+        self._writer_pid = None
+        self._pending = 0
         self._lock = threading.Lock()
         self._stats = _Stats()
         self._bytes_written = 0
 
     def _entry_path(self, digest):
+        # 16 subdirectories: a directory of 1M entries stays fast, and a first
+        # epoch does not pay for creating hundreds of directories.
         h = digest.hex()
-        return os.path.join(self._dir, h[:2], h[2:40] + ".npx")
+        return os.path.join(self._dir, h[0], h[1:40] + ".npx")
 
     @staticmethod
     def _digest(key):
@@ -201,6 +210,8 @@ class DiskCache(object):
 
     def _damaged(self, path, key, problem):
         self._stats.count("damaged")
+        with self._lock:
+            self._verified.pop(path, None)
         warnings.warn("pyimgaug cache: entry %s for %s is damaged (%s); rebuilding it"
                       % (path, key[0], problem), CacheWarning, stacklevel=3)
         try:
@@ -209,6 +220,43 @@ class DiskCache(object):
             pass
 
     def put(self, key, array):
+        """Stores the entry: on the writer thread, or here when it is behind."""
+        writer = self._writer()
+        with self._lock:
+            queued = writer is not None and self._pending < _MAX_PENDING
+            if queued:
+                self._pending += 1
+        if not queued:
+            self._write(key, array)
+            return
+        writer.submit(self._write_queued, key, array)
+
+    def _writer(self):
+        # Creating a file costs a few hundred microseconds of mostly waiting
+        # on the file system; one writer thread takes that off the batch.
+        # (Re-made after a fork; at exit, queued writes finish first.)
+        with self._lock:
+            if self._writer_pid != os.getpid():
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="pyimgaug-cache-writer")
+                self._writer_pid = os.getpid()
+                self._pending = 0
+            return self._executor
+
+    def _write_queued(self, key, array):
+        try:
+            self._write(key, array)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def flush(self):
+        """Waits until the entries stored so far are on disk (or failed)."""
+        with self._lock:
+            executor = self._executor if self._writer_pid == os.getpid() else None
+        if executor is not None:
+            executor.submit(int).result()
+
+    def _write(self, key, array):
         array = np.ascontiguousarray(array)
         digest = self._digest(key)
         path = self._entry_path(digest)
@@ -218,11 +266,22 @@ class DiskCache(object):
         # A unique temporary name in the entry's directory, then an atomic
         # rename: readers see no entry or a whole one, whoever writes at once.
         tmp = "%s.%d.%s.tmp" % (path, os.getpid(), uuid.uuid4().hex[:12])
+        parent = os.path.dirname(path)
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(header)
-                f.write(memoryview(array).cast("B"))
+            if parent not in self._made_dirs:
+                os.makedirs(parent, exist_ok=True)
+                self._made_dirs.add(parent)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileNotFoundError:
+                # The cache directory was deleted meanwhile: make it again.
+                self._made_dirs.clear()
+                os.makedirs(parent, exist_ok=True)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                _write_all(fd, [header, memoryview(array).cast("B")])
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except OSError as exc:
             # E.g. the cache directory was deleted meanwhile, or the disk is
@@ -251,6 +310,7 @@ class DiskCache(object):
         return total
 
     def info(self):
+        self.flush()
         s = self._stats
         return {"kind": self.kind, "path": self.root, "hits": s.hits, "misses": s.misses,
                 "bytes": self.disk_bytes(), "bytes_written": self._bytes_written,
@@ -258,6 +318,16 @@ class DiskCache(object):
 
     def __reduce__(self):
         return (type(self), (self.root,))
+
+
+def _write_all(fd, parts):
+    total = sum(len(p) for p in parts)
+    written = os.writev(fd, parts) if hasattr(os, "writev") else 0
+    if written < total:
+        # A short write (or no writev): write the rest plainly.
+        rest = b"".join(bytes(p) for p in parts)[written:]
+        while rest:
+            rest = rest[os.write(fd, rest):]
 
 
 def make_cache(cache, cache_bytes=None):

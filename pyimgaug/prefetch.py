@@ -166,7 +166,11 @@ else:  # pragma: no cover - Python < 3.9
 def attach(it, workers, max_queue_size):
     """Gives iterator `it` its `workers` and `max_queue_size` (validated)."""
     workers, max_queue_size = check_workers(workers, max_queue_size)
-    it.workers = workers
-    it.max_queue_size = max_queue_size
+    if workers > 0:
+        # The same numbers are Keras 3's PyDataset knobs: `fit` then runs
+        # that many threads calling `it[i]` (the thread budget shares the
+        # cores among them).  workers=0 leaves Keras's own default alone.
+        it.workers = workers
+        it.max_queue_size = max_queue_size
     it._prefetcher = Prefetcher(workers, max_queue_size) if workers > 0 else None
     return it
