@@ -3,10 +3,12 @@ import warnings
 
 import numpy as np
 
+from . import checks as _checks
 from . import params as _params
 from . import prefetch as _prefetch
 from .cache import make_cache
 from .decode import check_decode
+from .errors import check_on_error
 from .affine import (apply_affine_transform, apply_brightness_shift, apply_channel_shift,
                      check_warp_args, flip_axis, kernel_input)
 from .iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
@@ -193,6 +195,21 @@ class ImageDataGenerator(object):
         # The kernel warps with order 0 or 1 and the four Keras fill modes;
         # fail here rather than on the first batch.
         check_warp_args(fill_mode, interpolation_order)
+        self._check_values()
+
+    def _check_values(self):
+        """Values Keras accepts here and then misuses or fails on, on some batch."""
+        for name in ('rotation_range', 'shear_range', 'channel_shift_range', 'cval',
+                     'zca_epsilon'):
+            _checks.check_real(getattr(self, name), name)
+        _checks.check_shift_range(self.width_shift_range, 'width_shift_range')
+        _checks.check_shift_range(self.height_shift_range, 'height_shift_range')
+        _checks.check_pair_finite(self.zoom_range, 'zoom_range')
+        if self.brightness_range is not None:
+            _checks.check_pair_finite(self.brightness_range, 'brightness_range')
+        _checks.check_rescale(self.rescale)
+        _checks.check_preprocessing_function(self.preprocessing_function)
+        _checks.check_dtype(self.dtype)
 
     # ------------------------------------------------------------------ flows
 
@@ -242,7 +259,7 @@ class ImageDataGenerator(object):
                             seed=None, save_to_dir=None, save_prefix='', save_format='png',
                             follow_links=False, subset=None, interpolation='nearest', *,
                             decode='exact', cache=None, cache_bytes=None, workers=0,
-                            max_queue_size=10):
+                            max_queue_size=10, on_error='raise'):
         """Takes the path to a directory & generates batches of augmented data.
 
         # Arguments
@@ -282,10 +299,19 @@ class ImageDataGenerator(object):
                 new files are not kept (they are decoded every epoch).
             workers: threads that build batches ahead for `next()` (default 0).
             max_queue_size: batches built ahead when `workers > 0` (default 10).
+            on_error: what a file that cannot be read does: "raise"
+                (default, as Keras: the batch raises `BadImageError`, an
+                `OSError` naming the file), "skip" (the batch comes back
+                without it; see `iterator.skipped_files`) or "warn" (as
+                "skip", with a `BadImageWarning` per file).
 
         # Returns
             A `DirectoryIterator` yielding tuples of `(x, y)`.
         """
+        # Checked before the (possibly long) listing.
+        on_error = check_on_error(on_error)
+        _checks.check_batch_size(batch_size)
+        _checks.check_seed(seed)
         workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
         decode = check_decode(decode)
         cache = make_cache(cache, cache_bytes)
@@ -297,6 +323,7 @@ class ImageDataGenerator(object):
             save_format=save_format, follow_links=follow_links, subset=subset,
             interpolation=interpolation, dtype=self.dtype)
         it.decode, it.cache = decode, cache
+        it.on_error = on_error
         return _prefetch.attach(it, workers, max_queue_size)
 
     def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
@@ -305,7 +332,7 @@ class ImageDataGenerator(object):
                             seed=None, save_to_dir=None, save_prefix='', save_format='png',
                             subset=None, interpolation='nearest', validate_filenames=True, *,
                             decode='exact', cache=None, cache_bytes=None, workers=0,
-                            max_queue_size=10, **kwargs):
+                            max_queue_size=10, on_error='raise', **kwargs):
         """Takes a dataframe and the path to a directory and generates batches.
 
         Requires pandas (the `pandas` extra).
@@ -329,8 +356,8 @@ class ImageDataGenerator(object):
             subset, interpolation: as in `flow_from_directory`.
             validate_filenames: Boolean, whether to validate image filenames in
                 `x_col` (invalid ones are ignored). Default: `True`.
-            decode, cache, cache_bytes, workers, max_queue_size: as in
-                `flow_from_directory`.
+            decode, cache, cache_bytes, workers, max_queue_size, on_error: as
+                in `flow_from_directory`.
 
         # Returns
             A `DataFrameIterator` yielding tuples of `(x, y)`.
@@ -350,6 +377,15 @@ class ImageDataGenerator(object):
             warnings.warn('drop_duplicates is deprecated, you can drop duplicates '
                           'by using the pandas.DataFrame.drop_duplicates method.',
                           DeprecationWarning)
+        # Keras ignores any other keyword silently, so a misspelt option
+        # (`on_eror="skip"`) would do nothing; refuse it as Python would.
+        unknown = sorted(set(kwargs) - {'has_ext', 'sort', 'drop_duplicates'})
+        if unknown:
+            raise TypeError('flow_from_dataframe() got unexpected keyword argument(s): %s'
+                            % ', '.join(unknown))
+        on_error = check_on_error(on_error)
+        _checks.check_batch_size(batch_size)
+        _checks.check_seed(seed)
         workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
         decode = check_decode(decode)
         cache = make_cache(cache, cache_bytes)
@@ -362,6 +398,7 @@ class ImageDataGenerator(object):
             subset=subset, interpolation=interpolation, dtype=self.dtype,
             validate_filenames=validate_filenames)
         it.decode, it.cache = decode, cache
+        it.on_error = on_error
         return _prefetch.attach(it, workers, max_queue_size)
 
     # -------------------------------------------------------- normalization
@@ -410,6 +447,10 @@ class ImageDataGenerator(object):
         """
         if self.preprocessing_function:
             x = self.preprocessing_function(x)
+        return self._standardize_preprocessed(x)
+
+    def _standardize_preprocessed(self, x):
+        """`standardize` after `preprocessing_function`."""
         if self.rescale:
             x *= self.rescale
         if self.samplewise_center:
@@ -417,6 +458,17 @@ class ImageDataGenerator(object):
         if self.samplewise_std_normalization:
             x /= (np.std(x, keepdims=True) + 1e-6)
         return self._featurewise(x)
+
+    def _preprocess_one(self, img):
+        """`preprocessing_function(img)`, checked to be an image of `img`'s shape."""
+        out = self.preprocessing_function(img)
+        if out is None or not (hasattr(out, '__array__') or isinstance(out, (list, tuple))):
+            raise TypeError('`preprocessing_function` must return an image array; it returned %s.'
+                            % (type(out).__name__,))
+        if np.shape(out) != img.shape:
+            raise ValueError('`preprocessing_function` must return an image of the shape it was '
+                             'given, %s; it returned shape %s.' % (img.shape, np.shape(out)))
+        return out
 
     def _standardize_batch(self, x, rescaled=False, out_dtype=None):
         """`standardize` of each image of a batch, as the iterators apply it.
@@ -427,8 +479,20 @@ class ImageDataGenerator(object):
             # User code takes one image at a time; Keras stores each result
             # into a batch of the generator's dtype.
             res = np.empty(x.shape, dtype=out_dtype or x.dtype)
+            # A subclass's own `standardize` is called as Keras calls it.
+            own = type(self).standardize is not ImageDataGenerator.standardize
             for i in range(len(x)):
-                res[i] = self.standardize(x[i])
+                if own:
+                    out = self.standardize(x[i])
+                else:
+                    out = self._standardize_preprocessed(self._preprocess_one(x[i]))
+                if np.shape(out) != x[i].shape:
+                    # Keras would broadcast a smaller result into the batch
+                    # silently, or fail in NumPy without naming the function.
+                    raise ValueError(
+                        '`preprocessing_function` must return an image of the shape it was '
+                        'given, %s; it returned shape %s.' % (x[i].shape, np.shape(out)))
+                res[i] = out
             return res
         if self.rescale and not rescaled:
             x *= self.rescale
@@ -459,6 +523,7 @@ class ImageDataGenerator(object):
             A dictionary containing randomly chosen parameters describing the
             transformation.
         """
+        _checks.check_seed(seed)
         key = [_params.normalize_seed(seed), _params._SINGLE_DOMAIN]
         p = _params.sample_params(self, 1, self._img_hw(img_shape), key)
         return _params.params_to_dict(p, 0)
@@ -541,6 +606,9 @@ class ImageDataGenerator(object):
                 the data to use.
             seed: Int (default: None). Random seed for the augmentation.
         """
+        _checks.check_seed(seed)
+        if augment:
+            _checks.check_rounds(rounds)
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim != 4:
             raise ValueError('Input to `.fit()` should have rank 4. '

@@ -58,7 +58,7 @@ def test_method_signatures_match_keras(kimage, name):
     ours = inspect.signature(getattr(ImageDataGenerator, name))
     ref = inspect.signature(getattr(kimage.ImageDataGenerator, name))
     # pyimgaug's own options are keyword-only, so Keras's calls bind the same.
-    extensions = {"decode", "cache", "cache_bytes", "workers", "max_queue_size"}
+    extensions = {"decode", "cache", "cache_bytes", "workers", "max_queue_size", "on_error"}
     ours_keras = [p for p in ours.parameters.values()
                   if not (p.kind is p.KEYWORD_ONLY and p.name in extensions)]
     assert [(p.name, p.default, p.kind) for p in ours_keras] == \
