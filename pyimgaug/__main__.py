@@ -53,10 +53,24 @@ def _generator(args) -> ImageDataGenerator:
         vertical_flip=args.vertical_flip, fill_mode=args.fill_mode, rescale=args.rescale)
 
 
+class UsageError(Exception):
+    """A problem with the command line's input: reported in one line, exit status 2."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value}")
+    return value
+
+
 def _flow(datagen, directory, args, batch_size, shuffle, **extra):
-    return datagen.flow_from_directory(
+    it = datagen.flow_from_directory(
         directory, target_size=tuple(args.target_size), color_mode=args.color_mode,
         batch_size=batch_size, interpolation=args.interpolation, shuffle=shuffle, seed=args.seed, **extra)
+    if it.samples == 0:
+        raise UsageError(f"no images found in {directory} (expected one subfolder of images per class)")
+    return it
 
 
 def write_preview(directory: str, out: str, args, rows: int, cols: int, compare: bool) -> str:
@@ -131,23 +145,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="sample dataset, one augmented epoch, preview grid")
     demo.add_argument("--dir", help="where to write the dataset and the grid (default: a new temporary folder)")
     demo.add_argument("--out", help="path of the preview PNG (default: DIR/preview.png)")
-    demo.add_argument("--images-per-class", type=int, default=64)
+    demo.add_argument("--images-per-class", type=_positive_int, default=64)
     _add_augmentation_args(demo)
     demo.set_defaults(func=_cmd_demo)
 
     preview = sub.add_parser("preview", help="labelled grid of one augmented batch")
     preview.add_argument("directory", help="class-per-folder image directory")
     preview.add_argument("--out", required=True, help="PNG to write")
-    preview.add_argument("--rows", type=int, default=4)
-    preview.add_argument("--cols", type=int, default=8)
+    preview.add_argument("--rows", type=_positive_int, default=4)
+    preview.add_argument("--cols", type=_positive_int, default=8)
     preview.add_argument("--compare", action="store_true", help="augmented images beside their originals")
     _add_augmentation_args(preview)
     preview.set_defaults(func=_cmd_preview)
 
     bench = sub.add_parser("bench", help="images/second over a directory")
     bench.add_argument("directory", help="class-per-folder image directory")
-    bench.add_argument("--epochs", type=int, default=2)
-    bench.add_argument("--batch-size", type=int, default=32)
+    bench.add_argument("--epochs", type=_positive_int, default=2)
+    bench.add_argument("--batch-size", type=_positive_int, default=32)
     _add_augmentation_args(bench)
     bench.set_defaults(func=_cmd_bench)
     return parser
@@ -158,7 +172,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if getattr(args, "directory", None) is not None and not os.path.isdir(args.directory):
         print(f"error: directory not found: {args.directory}", file=sys.stderr)
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
