@@ -247,6 +247,8 @@ class ImageDataGenerator(object):
             `(x, y, sample_weight)`, or only `x` when `y` is None).
         """
         _prefetch.check_workers(workers, max_queue_size)
+        if save_to_dir:
+            _checks.check_save_format(save_format)  # Keras: on the first batch
         it = NumpyArrayIterator(
             x, y, self,
             batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight, seed=seed,
