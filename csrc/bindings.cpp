@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -67,6 +68,10 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
             throw std::invalid_argument(name + ": pixels must be contiguous within a row");
         if (a.shape(0) > (1LL << 31) || a.shape(1) > (1LL << 31))
             throw std::invalid_argument(name + ": image too large");
+        // Samples must be aligned to their size: an unaligned typed load is undefined.
+        if (reinterpret_cast<std::uintptr_t>(a.data()) % static_cast<std::uintptr_t>(item) != 0 ||
+            (a.shape(0) > 1 && a.strides(0) % item != 0))
+            throw std::invalid_argument(name + ": samples must be aligned to their size");
         ImageView v;
         v.data = static_cast<const unsigned char*>(a.data());
         v.height = a.shape(0);
@@ -80,6 +85,8 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
     if (!(out.flags() & py::array::c_style)) throw std::invalid_argument("out: must be C-contiguous");
     if (!out.writeable()) throw std::invalid_argument("out: must be writable");
     spec.out_dtype = dtype_of(out, "out", true);
+    if (reinterpret_cast<std::uintptr_t>(out.data()) % dtype_size(spec.out_dtype) != 0)
+        throw std::invalid_argument("out: must be aligned to its dtype");
     if (static_cast<std::size_t>(out.shape(0)) != n || (n > 0 && out.shape(3) != spec.channels))
         throw std::invalid_argument("out: shape does not match the batch");
     spec.out_height = out.shape(1);

@@ -55,6 +55,36 @@ def _finite_number(value, name) -> float:
     return f
 
 
+def _output_dtype(dtype) -> np.dtype:
+    if isinstance(dtype, str):
+        name = dtype
+    elif isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+        name = np.dtype(dtype).name
+    else:
+        raise TypeError(f"dtype must be one of {sorted(OUTPUT_DTYPES)} (a name or a NumPy dtype); got {dtype!r}")
+    if name not in OUTPUT_DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(OUTPUT_DTYPES)}; got {dtype!r}")
+    return OUTPUT_DTYPES[name]
+
+
+# Pillow's filter supports, to size the coefficient tables before the kernel does.
+FILTER_SUPPORT = {"box": 0.5, "bilinear": 1.0, "hamming": 1.0, "bicubic": 2.0, "lanczos": 3.0}
+MAX_TABLE_ENTRIES = 1 << 26   # per axis: out_size x taps
+MAX_STAGE1_BYTES = 1 << 32    # per image and thread, the resized image the warp reads
+
+
+def _check_resize_tables(image_list, resize, resample) -> None:
+    support = FILTER_SUPPORT.get(resample.lower())
+    if support is None or resize is None or not image_list:
+        return
+    for axis, out_size in ((0, resize[0]), (1, resize[1])):
+        in_size = max(a.shape[axis] for a in image_list)
+        taps = math.ceil(support * max(in_size / out_size, 1.0)) * 2 + 1
+        if out_size * taps > MAX_TABLE_ENTRIES:
+            raise ValueError(f"resize_to {tuple(resize)}: reducing {in_size} pixels to {out_size} with {resample} "
+                             f"needs {out_size * taps} filter taps, more than the {MAX_TABLE_ENTRIES} supported")
+
+
 def _as_image(a, index) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"images[{index}] must be a numpy array; got {type(a).__name__}")
@@ -71,20 +101,31 @@ def _as_image(a, index) -> np.ndarray:
     if a.shape[0] > MAX_SIDE or a.shape[1] > MAX_SIDE:
         raise ValueError(f"images[{index}] is too large: shape {a.shape}")
     item = a.dtype.itemsize
-    # The kernel reads rows through their stride; only pixels inside a row must be packed.
+    # The kernel reads rows through their stride; only pixels inside a row must be packed,
+    # and samples must be aligned to their size (an unaligned load is undefined in C++).
     # (Strides of axes of length 1 are never used, and NumPy leaves them arbitrary.)
     if (a.shape[2] > 1 and a.strides[2] != item) or (a.shape[1] > 1 and a.strides[1] != item * a.shape[2]):
         a = np.ascontiguousarray(a)
+    if not a.flags.aligned or (a.shape[0] > 1 and a.strides[0] % item):
+        a = np.array(a, order="C", copy=True)  # a fresh allocation is aligned
     return a
 
 
 def _image_list(images) -> list:
     if isinstance(images, np.ndarray):
-        if images.ndim == 3 and images.dtype in INPUT_DTYPES:
+        if images.dtype not in INPUT_DTYPES:
+            raise TypeError(f"images has dtype {images.dtype}; expected one of uint8, uint16, float32")
+        if images.ndim == 3:
             # (N, H, W) grayscale batch.
             images = images[..., None]
         if images.ndim != 4:
             raise ValueError(f"images must be an (N, H, W, C) array or a sequence of (H, W[, C]) arrays; got shape {images.shape}")
+        if images.shape[0] == 0:
+            # Nothing to convert, but an empty batch must still describe valid images.
+            if images.shape[3] not in CHANNELS:
+                raise ValueError(f"images has {images.shape[3]} channels; expected one of {CHANNELS}")
+            if images.shape[1] < 1 or images.shape[2] < 1:
+                raise ValueError(f"images of shape {images.shape} are empty")
         return [_as_image(images[i], i) for i in range(images.shape[0])]
     if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
         raise TypeError(f"images must be an (N, H, W, C) array or a sequence of arrays; got {type(images).__name__}")
@@ -103,7 +144,9 @@ def _matrices(matrices, n) -> np.ndarray:
         # A homogeneous matrix with another bottom row is a projective map, which an
         # affine warp cannot do (scipy rejects it too).
         raise ValueError("matrices: the bottom row of each 3x3 matrix must be [0, 0, 1]")
-    return np.ascontiguousarray(m[:, :2, :], dtype=np.float64)
+    # Always a private copy (N x 6 doubles): the kernel must not read matrices that
+    # share memory with the `out` it writes.
+    return np.array(m[:, :2, :], dtype=np.float64, order="C", copy=True)
 
 
 def transform_batch(
@@ -170,9 +213,7 @@ def transform_batch(
     cval = _finite_number(cval, "cval")
     scale = _finite_number(scale, "scale")
     offset = _finite_number(offset, "offset")
-    out_dtype = OUTPUT_DTYPES.get(np.dtype(dtype).name if not isinstance(dtype, str) else dtype)
-    if out_dtype is None:
-        raise ValueError(f"dtype must be one of {sorted(OUTPUT_DTYPES)}; got {dtype!r}")
+    out_dtype = _output_dtype(dtype)
     if num_threads is not None:
         if isinstance(num_threads, (bool, np.bool_)) or not isinstance(num_threads, (numbers.Integral, np.integer)):
             raise TypeError(f"num_threads must be a positive integer or None; got {num_threads!r}")
@@ -203,8 +244,9 @@ def transform_batch(
             )
     if n * out_h * out_w * channels * out_dtype.itemsize > MAX_OUTPUT_BYTES:
         raise ValueError(f"output of {n}x{out_h}x{out_w}x{channels} {out_dtype} is too large")
-    if resize is not None and resize[0] * resize[1] * channels * 8 > MAX_OUTPUT_BYTES:
-        raise ValueError(f"resize_to {resize} is too large")
+    if resize is not None and n and resize[0] * resize[1] * channels * image_list[0].dtype.itemsize > MAX_STAGE1_BYTES:
+        raise ValueError(f"resize_to {resize} is too large: each resized image would exceed {MAX_STAGE1_BYTES} bytes")
+    _check_resize_tables(image_list, resize, resample)
 
     shape = (n, out_h, out_w, channels)
     if out is None:
@@ -216,6 +258,8 @@ def transform_batch(
             raise ValueError(f"out must have shape {shape} and dtype {out_dtype}; got {out.shape} {out.dtype}")
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise ValueError("out must be C-contiguous and writable (a silent copy would lose the result)")
+        if not out.flags.aligned:
+            raise ValueError("out must be aligned to its dtype (a silent aligned copy would lose the result)")
         if any(np.may_share_memory(out, a) for a in image_list):
             raise ValueError("out must not share memory with the input images")
     if n == 0:

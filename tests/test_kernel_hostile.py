@@ -667,8 +667,6 @@ def test_out_overlapping_an_input_image_is_rejected():
         transform_batch([img], _rot(6, 7)[None], out=out)
 
 
-@pytest.mark.xfail(strict=True, reason="known kernel bug: _kernel.py checks out against the images but not "
-                   "against the matrices (float64 matrices are passed without a copy); remove when fixed")
 def test_out_overlapping_the_matrices_is_rejected_or_harmless():
     """The matrices are input too: writing the output must not change the matrix
     the kernel is still reading (here the output IS the float64 matrix buffer)."""
@@ -686,9 +684,6 @@ def test_out_overlapping_the_matrices_is_rejected_or_harmless():
     np.testing.assert_array_equal(got, expected, err_msg="out aliasing the matrices corrupted the result")
 
 
-@pytest.mark.xfail(strict=True, reason="known validation bug: a non-string dtype goes through np.dtype() first, so "
-                   "dtype=3 raises numpy's TypeError without naming the argument and dtype=None silently means "
-                   "float64; remove when fixed")
 @pytest.mark.parametrize("value", [3, None, object()])
 def test_non_string_dtype_errors_name_the_argument(value):
     with pytest.raises((TypeError, ValueError), match="dtype"):
@@ -785,8 +780,6 @@ _THREADS_UNDER_LIMIT = textwrap.dedent(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses RLIMIT_AS and /proc")
 @pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""), reason="ASan reserves terabytes of address space")
-@pytest.mark.xfail(strict=False, reason="known kernel bug: with OpenMP, a thread the runtime cannot create is fatal "
-                   "(libgomp: 'Thread creation failed' then exit(1)); num_threads is only capped at 1024")
 def test_threads_that_cannot_be_created_do_not_kill_the_process():
     """num_threads up to the cap must not kill the interpreter when the system
     cannot give that many threads (container pid limits, address-space limits)."""

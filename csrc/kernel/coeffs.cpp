@@ -70,7 +70,8 @@ bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filte
     double filterscale = scale < 1.0 ? 1.0 : scale;
     const double support = def.support * filterscale;
     const double ksize_d = std::ceil(support) * 2.0 + 1.0;
-    if (!(ksize_d < 1e6) || static_cast<double>(out_size) * ksize_d > 4e8) return false;
+    // Tables beyond 2^26 entries (a reduction of ~10^7 to 1) are refused, not allocated.
+    if (!(ksize_d < 134217728.0) || static_cast<double>(out_size) * ksize_d > 67108864.0) return false;
     const int ksize = static_cast<int>(ksize_d);
 
     out.out_size = out_size;

@@ -30,6 +30,14 @@ bool has_openmp() {
 
 bool openmp_usable() { return has_openmp() && !g_forked_child.load(); }
 
+int max_useful_threads() {
+    static const int n = [] {
+        const unsigned hw = std::thread::hardware_concurrency();
+        return hw > 0 ? static_cast<int>(hw) : 1;
+    }();
+    return n;
+}
+
 int default_num_threads() {
     if (g_forked_child.load()) return 1;
 #ifdef PYIMGAUG_HAVE_OPENMP

@@ -20,6 +20,8 @@ bool openmp_usable();
 // Threads used when the caller does not say: OpenMP's default (OMP_NUM_THREADS
 // honoured) in the parent, 1 in a forked child (its parent already parallelises).
 int default_num_threads();
+// The number of CPUs this process may run on (at least 1): the cap on any team.
+int max_useful_threads();
 
 // Calls body(i, state) for every i in [0, n) on up to `num_threads` threads.
 // Each thread builds one State and reuses it for all its items (scratch buffers).
@@ -29,6 +31,9 @@ template <class State, class Body>
 void parallel_for_each(std::int64_t n, int num_threads, Body&& body) {
     if (n <= 0) return;
     std::int64_t threads = num_threads < 1 ? 1 : num_threads;
+    // More threads than CPUs never helps a CPU-bound loop, and asking an OpenMP
+    // runtime for threads the system cannot create ends the process.
+    if (threads > max_useful_threads()) threads = max_useful_threads();
     if (threads > n) threads = n;
     if (threads == 1) {
         State state;
