@@ -3,6 +3,7 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+import functools  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
@@ -74,19 +75,17 @@ def test_fit_then_predict_and_map_predictions_to_filenames(image_dir):
         np.testing.assert_allclose(by_file[name], own, rtol=1e-4, atol=1e-5)
 
 
-_PID_DIR = []
-
-
-def _record_pid(x):
-    """A preprocessing_function that notes which process built the image."""
-    open(os.path.join(_PID_DIR[0], str(os.getpid())), "a").close()
+def _record_pid(directory, x):
+    """A preprocessing_function (with `directory` bound) noting which process built x."""
+    open(os.path.join(directory, str(os.getpid())), "a").close()
     return x
 
 
 @pytest.mark.parametrize("use_multiprocessing", [False, True])
 def test_fit_honours_workers_and_use_multiprocessing(tmp_path, image_dir, use_multiprocessing):
-    _PID_DIR[:] = [str(tmp_path)]
-    gen = ImageDataGenerator(rescale=1 / 255, preprocessing_function=_record_pid)
+    # A partial of a module-level function pickles, whatever the start method.
+    gen = ImageDataGenerator(rescale=1 / 255,
+                             preprocessing_function=functools.partial(_record_pid, str(tmp_path)))
     it = gen.flow_from_directory(image_dir, target_size=SIZE, batch_size=8, seed=2)
     it.workers = 2
     it.use_multiprocessing = use_multiprocessing
