@@ -183,3 +183,18 @@ def test_shards_of_a_prefetching_iterator_prefetch_on_their_own():
     for _ in range(2 * len(shard)):  # interleaved with the parent's next()
         np.testing.assert_array_equal(next(shard)[0], next(plain)[0])
         next(it)
+
+
+def test_keras_settings_are_checked():
+    it = _flow(10)
+    assert (it.workers, it.use_multiprocessing, it.max_queue_size) == (1, False, 10)
+    it.workers, it.use_multiprocessing, it.max_queue_size = 3, True, 4
+    assert (it.workers, it.use_multiprocessing, it.max_queue_size) == (3, True, 4)
+    with pytest.raises(ValueError, match="workers"):
+        it.workers = -1
+    with pytest.raises(TypeError, match="workers"):
+        it.workers = 2.5
+    with pytest.raises(TypeError, match="use_multiprocessing"):
+        it.use_multiprocessing = "yes"
+    with pytest.raises(ValueError, match="max_queue_size"):
+        it.max_queue_size = 0

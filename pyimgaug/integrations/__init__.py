@@ -20,6 +20,8 @@ import copy
 import numbers
 import warnings
 
+import numpy as np
+
 from .. import sharding as _sharding
 from ._keras_hook import KerasBase, adopt_pydataset, install as _install_keras_hook
 
@@ -53,7 +55,7 @@ class IteratorExtras(KerasBase):
 
     @workers.setter
     def workers(self, value):
-        self._workers = value
+        self._workers = _check_int("workers", value)
 
     @property
     def use_multiprocessing(self):
@@ -62,7 +64,10 @@ class IteratorExtras(KerasBase):
 
     @use_multiprocessing.setter
     def use_multiprocessing(self, value):
-        self._use_multiprocessing = value
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError("`use_multiprocessing` must be a boolean; received {!r}."
+                            .format(value))
+        self._use_multiprocessing = bool(value)
 
     @property
     def max_queue_size(self):
@@ -71,7 +76,7 @@ class IteratorExtras(KerasBase):
 
     @max_queue_size.setter
     def max_queue_size(self, value):
-        self._max_queue_size = value
+        self._max_queue_size = _check_int("max_queue_size", value, low=1)
 
     # -- epoch order --------------------------------------------------------
 
