@@ -41,6 +41,8 @@ class BadImageError(OSError):
         # Combined classes are made at run time and cannot be pickled by
         # name; rebuild one from its parts (errors cross process boundaries
         # in multi-process data loaders).
+        if self.path is None:  # made directly, not by bad_image_error()
+            return type(self), self.args, self.__dict__
         return _rebuild, (self.path, self.reason, self._original)
 
 

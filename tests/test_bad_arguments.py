@@ -11,11 +11,13 @@ Two groups, each checked against keras_preprocessing 1.1.2:
   by the call that received it.
 """
 import math
+import os
 import warnings
 
 import numpy as np
 import pytest
 
+import pyimgaug
 from pyimgaug import ImageDataGenerator
 
 from conftest import build_dataset
@@ -37,7 +39,6 @@ def arrays():
 
 def _frame(data_dir):
     pd = pytest.importorskip("pandas", reason="pandas (the 'pandas' extra) is not installed")
-    import os
     files = sorted(os.path.join(c, f) for c in os.listdir(data_dir)
                    for f in os.listdir(os.path.join(data_dir, c)))
     return pd.DataFrame({"filename": files, "class": [f.split(os.sep)[0] for f in files]})
@@ -116,7 +117,7 @@ REFERENCE_CHECKS = [
 def test_reference_checks_keep_their_exception_type(kimage, data_dir, arrays, name, call):
     x, y = arrays
     ref = _first_error(lambda: call(kimage, data_dir, x, y))
-    ours = _first_error(lambda: call(__import__("pyimgaug"), data_dir, x, y))
+    ours = _first_error(lambda: call(pyimgaug, data_dir, x, y))
     assert ref is not None and ours is not None, (ref, ours)
     for family in (TypeError, ValueError, OSError):
         assert isinstance(ours, family) == isinstance(ref, family), (ref, ours)
@@ -184,7 +185,7 @@ def test_unchecked_values_fail_at_the_call_naming_the_argument(kimage, data_dir,
     with pytest.raises(exc) as err:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            call(__import__("pyimgaug"), data_dir, x, y)
+            call(pyimgaug, data_dir, x, y)
     assert exc in (TypeError, ValueError)
     assert name in str(err.value) or (name == "interpolation" and "interpolation method"
                                       in str(err.value))

@@ -9,10 +9,6 @@ import pytest
 from pyimgaug import ImageDataGenerator
 from pyimgaug.listing import walk_once
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
-                                reason="needs POSIX symbolic links")
-
-
 def _touch(path):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb"):
