@@ -21,11 +21,13 @@ using namespace pyimgaug;
 namespace {
 
 DType dtype_of(const py::array& a, const char* what, bool output) {
+    // Compare dtypes by value: an unpickled array's dtype is equal to, but not the
+    // same object as, NumPy's canonical one.
     const py::dtype dt = a.dtype();
-    if (dt.is(py::dtype::of<std::uint8_t>())) return DType::U8;
-    if (dt.is(py::dtype::of<std::uint16_t>()) && !output) return DType::U16;
-    if (dt.is(py::dtype::of<float>())) return DType::F32;
-    if (dt.is(py::dtype::of<double>()) && output) return DType::F64;
+    if (dt.equal(py::dtype::of<std::uint8_t>())) return DType::U8;
+    if (dt.equal(py::dtype::of<std::uint16_t>()) && !output) return DType::U16;
+    if (dt.equal(py::dtype::of<float>())) return DType::F32;
+    if (dt.equal(py::dtype::of<double>()) && output) return DType::F64;
     throw py::type_error(std::string(what) + ": unsupported dtype " + std::string(py::str(dt)) +
                          (output ? "; expected float32, float64 or uint8" : "; expected uint8, uint16 or float32"));
 }

@@ -88,6 +88,8 @@ def _check_resize_tables(image_list, resize, resample) -> None:
 def _as_image(a, index) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"images[{index}] must be a numpy array; got {type(a).__name__}")
+    if a.dtype.byteorder not in "=|" and a.dtype.newbyteorder("=") in INPUT_DTYPES:
+        a = a.astype(a.dtype.newbyteorder("="))  # big-endian files, e.g. 16-bit PNG/FITS data
     if a.dtype not in INPUT_DTYPES:
         raise TypeError(f"images[{index}] has dtype {a.dtype}; expected one of uint8, uint16, float32")
     if a.ndim == 2:
@@ -113,7 +115,7 @@ def _as_image(a, index) -> np.ndarray:
 
 def _image_list(images) -> list:
     if isinstance(images, np.ndarray):
-        if images.dtype not in INPUT_DTYPES:
+        if images.dtype not in INPUT_DTYPES and images.dtype.newbyteorder("=") not in INPUT_DTYPES:
             raise TypeError(f"images has dtype {images.dtype}; expected one of uint8, uint16, float32")
         if images.ndim == 3:
             # (N, H, W) grayscale batch.
