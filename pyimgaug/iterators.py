@@ -124,10 +124,18 @@ class Iterator(IteratorExtras):
         with self.lock:
             if self.batch_index == 0:
                 # Every pass after the first is a new epoch.
+                previous = self._epoch
                 if self._pass_started:
                     self._epoch += 1
+                try:
+                    self._set_index_array()
+                except BaseException:
+                    # Interrupted while reshuffling (KeyboardInterrupt lands
+                    # there on large datasets): leave the cursor as it was,
+                    # so the retry starts this same epoch.
+                    self._epoch = previous
+                    raise
                 self._pass_started = True
-                self._set_index_array()
             if self.n == 0:
                 current_index = 0
             else:

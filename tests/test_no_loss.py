@@ -250,3 +250,25 @@ def test_skip_keeps_every_good_file_once_per_epoch(tmp_path, solid_root, workers
     for names in _epochs_by_next(it, 3):
         assert Counter(names) == ALL
     assert len(it.skipped_files) == 3
+
+
+def test_interrupt_while_reshuffling_starts_the_same_epoch_again(solid_root, monkeypatch):
+    from pyimgaug import params
+    it = _directory(solid_root, shuffle=True, seed=12, batch_size=4)
+    twin = _directory(solid_root, shuffle=True, seed=12, batch_size=4)
+    first = _epochs_by_next(it, 1)
+    real = params.shuffle_permutation
+    calls = {"n": 0}
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(params, "shuffle_permutation", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        next(it)  # the first batch of epoch 1, interrupted in the reshuffle
+    assert it.epoch == 0 and it.batch_index == 0
+    # The retry is epoch 1, batch for batch what an uninterrupted run gives.
+    assert first + _epochs_by_next(it, 2) == _epochs_by_next(twin, 3)
