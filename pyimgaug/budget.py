@@ -48,13 +48,14 @@ def cores():
 @contextmanager
 def building():
     """Counts one batch in flight for as long as it is being built."""
+    state = _STATE
     with _LOCK:
-        _STATE["in_flight"] += 1
+        state["in_flight"] += 1
     try:
         yield
     finally:
         with _LOCK:
-            _STATE["in_flight"] -= 1
+            state["in_flight"] -= 1
 
 
 def threads_now():
