@@ -5,7 +5,10 @@ crops rescaled so the long side is 300-800 px), saved as JPEG (quality 85-95),
 with a few PNG and a few grayscale JPEG files.  Workload: the tutorial's
 (rotation 20, shifts 0.2, rescale 1/255, target 128x128, lanczos, batch 32).
 
-Rows (images/s = images of an epoch / seconds of the epoch; median of epochs):
+Rows (images/s = images of an epoch / seconds of the epoch).  The machine's
+speed drifts, so rows take turns: each round runs one epoch of every row, and
+each row reports its median over the rounds (ratios compare rows of the same
+rounds).
   keras 1 thread        keras_preprocessing flow_from_directory, next() loop
   keras 2 threads       two threads calling it[i], as fit(workers=2) does
   floor decode          Pillow decode only (no resize), 1 and 2 threads
@@ -18,9 +21,11 @@ Rows (images/s = images of an epoch / seconds of the epoch; median of epochs):
 The thread columns say, per row: threads that build batches, and the decode
 and kernel threads one batch uses (pyimgaug's budget at 1 batch in flight).
 
-Usage: python benchmarks/bench_pipeline.py [--images 320] [--epochs 3]
+Usage: python benchmarks/bench_pipeline.py [--images 320] [--rounds 5]
 """
 import argparse
+import contextlib
+import io
 import os
 import platform
 import shutil
@@ -81,16 +86,13 @@ def make_dataset(root, n_images, n_classes=4, seed=0):
     return counts
 
 
-def _epoch_rate(run_epoch, n_images, epochs):
-    rates = []
-    for _ in range(epochs):
-        t0 = time.perf_counter()
-        run_epoch()
-        rates.append(n_images / (time.perf_counter() - t0))
-    return statistics.median(rates), rates
+def _timed(fn, n_images):
+    t0 = time.perf_counter()
+    fn()
+    return n_images / (time.perf_counter() - t0)
 
 
-def bench_keras(kimage, root, n, epochs, threads, batch_size):
+def keras_row(kimage, root, n, threads, batch_size):
     np.random.seed(0)
     it = kimage.ImageDataGenerator(**TUTORIAL).flow_from_directory(
         root, target_size=TARGET, interpolation="lanczos", batch_size=batch_size, seed=0)
@@ -98,7 +100,7 @@ def bench_keras(kimage, root, n, epochs, threads, batch_size):
         def run():
             for _ in range(len(it)):
                 next(it)
-        return _epoch_rate(run, n, epochs)[0]
+        return lambda: _timed(run, n)
     pool = ThreadPoolExecutor(threads)
 
     def run_threads():
@@ -106,13 +108,10 @@ def bench_keras(kimage, root, n, epochs, threads, batch_size):
         for _ in pool.map(it.__getitem__, range(len(it))):
             pass
         it.on_epoch_end()
-    try:
-        return _epoch_rate(run_threads, n, epochs)[0]
-    finally:
-        pool.shutdown()
+    return lambda: _timed(run_threads, n)
 
 
-def bench_floor(paths, epochs, threads, draft, resize):
+def floor_row(paths, threads, draft, resize):
     def one(p):
         with open(p, "rb") as f:
             img = Image.open(f)
@@ -131,49 +130,60 @@ def bench_floor(paths, epochs, threads, draft, resize):
                 one(p)
         else:
             list(pool.map(one, paths))
-    try:
-        return _epoch_rate(run, len(paths), epochs)[0]
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    return lambda: _timed(run, len(paths))
 
 
 def _flow(pyimgaug, root, batch_size, **kw):
-    return pyimgaug.ImageDataGenerator(**TUTORIAL).flow_from_directory(
-        root, target_size=TARGET, interpolation="lanczos", batch_size=batch_size, seed=0, **kw)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return pyimgaug.ImageDataGenerator(**TUTORIAL).flow_from_directory(
+            root, target_size=TARGET, interpolation="lanczos", batch_size=batch_size, seed=0, **kw)
 
 
-def bench_pyimgaug(pyimgaug, root, n, epochs, batch_size, **kw):
+def pyimgaug_row(pyimgaug, root, n, batch_size, **kw):
     it = _flow(pyimgaug, root, batch_size, **kw)
     steps = len(it)
-    next(it)  # warm-up: the first batch (pools start, prefetch starts)
-    for _ in range(steps - 1):
-        next(it)
 
     def run():
-        for _ in range(steps):
+        # Three epochs back to back: the batch a worker is building when the
+        # interval ends (work outside it) is amortised, as in training.
+        for _ in range(3 * steps):
             next(it)
-    rate = _epoch_rate(run, n, epochs)[0]
-    if it._prefetcher is not None:
-        it._prefetcher.close()
-    return rate
+
+    def measure():
+        rate = _timed(run, 3 * n)
+        if it._prefetcher is not None:
+            # Rows take turns: no batches built in the background meanwhile.
+            it._prefetcher.close(wait=True)
+        return rate
+    return measure
 
 
-def bench_cache(pyimgaug, root, n, epochs, batch_size, cache):
-    """(epoch 1 rate, median rate of epochs 2+) with workers=0 (epochs do not overlap)."""
-    it = _flow(pyimgaug, root, batch_size, cache=cache)
-    steps = len(it)
+def cache_row(pyimgaug, root, n, batch_size, cache_dir):
+    """-> (epoch 1, median of epochs 2-3, a new run's epoch 1 or None); workers=0."""
+    info = {}
 
-    def run():
-        for _ in range(steps):
-            next(it)
-    first = _epoch_rate(run, n, 1)[0]
-    later = _epoch_rate(run, n, max(epochs, 3))[0]
-    return first, later, it.cache_info()
+    def measure():
+        if cache_dir is not None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        it = _flow(pyimgaug, root, batch_size, cache=cache_dir or "memory")
+        steps = len(it)
+
+        def run(i=it):
+            for _ in range(steps):
+                next(i)
+        first = _timed(run, n)
+        later = statistics.median([_timed(run, n) for _ in range(2)])
+        info.update(it.cache_info())
+        rerun = None
+        if cache_dir is not None:
+            again = _flow(pyimgaug, root, batch_size, cache=cache_dir)
+            rerun = _timed(lambda: run(again), n)
+        return first, later, rerun
+    return measure, info
 
 
-def time_split(pyimgaug, root, batch_size, epochs):
-    """Seconds per epoch of the decode stage, the kernel call, and the whole batch (1 builder)."""
+def time_split(pyimgaug, root, batch_size):
+    """Seconds of one epoch: decode stage, kernel call, and in all (1 builder)."""
     from pyimgaug import decode as stage
     from pyimgaug.params import sample_params
     from pyimgaug.pipeline import augment_batch
@@ -182,7 +192,7 @@ def time_split(pyimgaug, root, batch_size, epochs):
     it._set_index_array()
     batches = [it.index_array[i * batch_size:(i + 1) * batch_size] for i in range(len(it))]
     dec, ker, tot = [], [], []
-    for _ in range(epochs):
+    for _ in range(1):
         d = k = 0.0
         t_all = time.perf_counter()
         for b, idx in enumerate(batches):
@@ -202,10 +212,26 @@ def time_split(pyimgaug, root, batch_size, epochs):
     return statistics.median(dec), statistics.median(ker), statistics.median(tot)
 
 
+def fast_decode_psnr(pyimgaug, root, batch_size):
+    """PSNR (dB) of each image's decode="fast" stage output against "exact" (no augmentation)."""
+    def stage(decode):
+        with contextlib.redirect_stdout(io.StringIO()):
+            it = pyimgaug.ImageDataGenerator().flow_from_directory(
+                root, target_size=TARGET, interpolation="lanczos", batch_size=batch_size,
+                shuffle=False, class_mode=None, decode=decode)
+        return np.concatenate([it[i] for i in range(len(it))]).astype(np.float64), it
+    exact, it = stage("exact")
+    fast, _ = stage("fast")
+    mse = ((exact - fast) ** 2).reshape(len(exact), -1).mean(axis=1)
+    shrunk = mse > 0
+    psnr = 10 * np.log10(255.0 ** 2 / mse[shrunk])
+    return psnr, int((~shrunk).sum())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=320)
-    ap.add_argument("--epochs", type=int, default=3, help="timed epochs per row (median)")
+    ap.add_argument("--rounds", type=int, default=5, help="timed rounds (median per row)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--dir", help="keep the dataset here (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -237,40 +263,57 @@ def main(argv=None):
               % (n, "" if counts is None else " (%(jpeg)d JPEG, %(png)d PNG, %(gray)d grayscale JPEG)"
                  % counts, min(max(s) for s in sizes), max(max(s) for s in sizes), TARGET[0],
                  TARGET[1], args.batch_size))
-        bs, E = args.batch_size, args.epochs
-        rows = []  # (label, builders, decode threads, kernel threads, images/s)
-
-        def row(label, builders, dec, ker, rate):
-            rows.append((label, builders, dec, ker, rate))
-            print("  %-34s %8.0f images/s" % (label, rate), flush=True)
-
+        bs, R = args.batch_size, args.rounds
         kshare = lambda w: max(1, cores // w)  # noqa: E731 - budget at w batches in flight
+        specs = []  # (label, builders, decode thr/batch, kernel thr/batch, measure)
         if kimage is not None:
-            row("keras_preprocessing, 1 thread", 1, 1, 1, bench_keras(kimage, root, n, E, 1, bs))
-            row("keras_preprocessing, 2 threads it[i]", 2, 1, 1, bench_keras(kimage, root, n, E, 2, bs))
-        row("floor: Pillow decode", 1, 1, 0, bench_floor(paths, E, 1, False, False))
-        row("floor: Pillow decode", 2, 2, 0, bench_floor(paths, E, 2, False, False))
-        row("floor: Pillow decode, draft", 1, 1, 0, bench_floor(paths, E, 1, True, False))
-        row("floor: Pillow decode, draft", 2, 2, 0, bench_floor(paths, E, 2, True, False))
-        row("floor: decode+resize", 1, 1, 0, bench_floor(paths, E, 1, False, True))
-        row("floor: decode+resize, draft", 1, 1, 0, bench_floor(paths, E, 1, True, True))
+            specs.append(("keras_preprocessing, 1 thread", 1, 1, 1, keras_row(kimage, root, n, 1, bs)))
+            specs.append(("keras_preprocessing, 2 threads it[i]", 2, 1, 1,
+                          keras_row(kimage, root, n, 2, bs)))
+        for draft in (False, True):
+            for t in (1, 2):
+                specs.append(("floor: Pillow decode%s, %d thr" % (", draft" if draft else "", t),
+                              t, t, 0, floor_row(paths, t, draft, False)))
+            specs.append(("floor: decode+resize%s" % (", draft" if draft else ""), 1, 1, 0,
+                          floor_row(paths, 1, draft, True)))
         for decode in ("exact", "fast"):
             for w in (1, 2):
-                row("pyimgaug %s, workers=%d" % (decode, w), w, kshare(w), kshare(w),
-                    bench_pyimgaug(pyimgaug, root, n, E, bs, decode=decode, workers=w))
-        info = {}
+                specs.append(("pyimgaug %s, workers=%d" % (decode, w), w, kshare(w), kshare(w),
+                              pyimgaug_row(pyimgaug, root, n, bs, decode=decode, workers=w)))
+        specs.append(("pyimgaug exact, workers=0 (caller)", 1, cores, cores,
+                      pyimgaug_row(pyimgaug, root, n, bs)))
+        mem_row, mem_info = cache_row(pyimgaug, root, n, bs, None)
+        disk_row, disk_info = cache_row(pyimgaug, root, n, bs, os.path.join(base, "cache"))
+
+        results = {spec[0]: [] for spec in specs}
+        cache_results = {"memory": [], "disk": []}
+        splits = []
+        for r in range(R + 1):  # round 0 warms up (pools, page cache) and is not counted
+            for label, _, _, _, measure in specs:
+                rate = measure()
+                if r:
+                    results[label].append(rate)
+            for name, measure in (("memory", mem_row), ("disk", disk_row)):
+                out = measure()
+                if r:
+                    cache_results[name].append(out)
+            if r:
+                splits.append(time_split(pyimgaug, root, bs))
+            print("round %d/%d done" % (r, R), flush=True)
+
+        rows = [(label, b, d, k, statistics.median(results[label])) for label, b, d, k, _ in specs]
         for name in ("memory", "disk"):
-            cache = "memory" if name == "memory" else os.path.join(base, "cache-%d" % os.getpid())
-            first, later, info[name] = bench_cache(pyimgaug, root, n, E, bs, cache)
-            row("pyimgaug exact, %s cache, epoch 1" % name, 1, cores, cores, first)
-            row("pyimgaug exact, %s cache, epoch 2+" % name, 1, 0, cores, later)
+            res = cache_results[name]
+            rows.append(("pyimgaug exact, %s cache, epoch 1" % name, 1, cores, cores,
+                         statistics.median([x[0] for x in res])))
+            rows.append(("pyimgaug exact, %s cache, epoch 2+" % name, 1, 0, cores,
+                         statistics.median([x[1] for x in res])))
             if name == "disk":
-                # A later run (new iterator) over the same cache directory.
-                first2, _, _ = bench_cache(pyimgaug, root, n, 1, bs, cache)
-                row("pyimgaug exact, disk cache, new run ep 1", 1, 0, cores, first2)
-        row("pyimgaug exact, no cache, workers=0", 1, cores, cores,
-            bench_pyimgaug(pyimgaug, root, n, E, bs, workers=0))
-        d, k, t = time_split(pyimgaug, root, bs, E)
+                rows.append(("pyimgaug exact, disk cache, next run ep 1", 1, 0, cores,
+                             statistics.median([x[2] for x in res])))
+        info = {"memory": mem_info, "disk": disk_info}
+        d, k, t = (statistics.median(x) for x in zip(*splits))
+        psnr, same = fast_decode_psnr(pyimgaug, root, bs)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -280,13 +323,18 @@ def main(argv=None):
     print("%-42s %8s %7s %7s %10s" % ("", "threads", "thr/b", "thr/b", ""))
     for label, b, dec, ker, rate in rows:
         print("%-42s %8d %7s %7s %10.0f" % (label, b, dec or "-", ker or "-", rate))
-    print("(median of %d epochs of %d images; thr/b: threads one batch uses for decoding and in "
-          "the kernel; pyimgaug 'workers=W' is flow_from_directory(workers=W), W threads "
-          "building batches ahead; cache rows build in the caller, workers=0)" % (E, n))
+    print("(median of %d rounds of %d images per epoch; rows take turns, one measurement per row "
+          "per round: 1 epoch, or 3 back to back for 'workers=' rows; cache rows: epoch 1 of a new "
+          "cache, then epochs 2-3; thr/b: threads one batch uses to decode and in the kernel at "
+          "that many builders; 'workers=W': flow_from_directory(workers=W), W threads building "
+          "batches ahead, 0 = the caller builds)" % (R, n))
     print()
     print("time split, pyimgaug exact, 1 builder (median epoch): decode %.0f%%, kernel %.0f%%, "
           "rest %.0f%% (%.2f s)" % (100 * d / t, 100 * k / t, 100 * max(0.0, t - d - k) / t, t))
     r = {label: rate for label, _, _, _, rate in rows}
+    print("fast decode vs exact, unaugmented %dx%d lanczos: %d images changed, PSNR median %.1f dB, "
+          "mean %.1f dB, min %.1f dB; %d images identical (PNG, or JPEG under twice the target)"
+          % (TARGET[0], TARGET[1], len(psnr), np.median(psnr), psnr.mean(), psnr.min(), same))
     if kimage is not None:
         k1 = r["keras_preprocessing, 1 thread"]
         k2 = r["keras_preprocessing, 2 threads it[i]"]
@@ -298,15 +346,15 @@ def main(argv=None):
         for name in ("memory", "disk"):
             print("  %-6s cache epoch 2+ / keras 1 thread    %5.1fx (>= 25)"
                   % (name, r["pyimgaug exact, %s cache, epoch 2+" % name] / k1))
-    dec_rows = [x for x in rows if x[0].startswith("floor: Pillow decode")]
-    fl = {(x[0].endswith("draft"), x[1]): x[4] for x in dec_rows}
+    fl = {(draft, t): r["floor: Pillow decode%s, %d thr" % (", draft" if draft else "", t)]
+          for draft in (False, True) for t in (1, 2)}
     for decode, draft in (("exact", False), ("fast", True)):
         ours = r["pyimgaug %s, workers=1" % decode]
         print("  %-5s workers=1 / Pillow decode alone      %5.2f of 1 thread, %5.2f of 2 threads (>= 0.5)"
               % (decode, ours / fl[(draft, 1)], ours / fl[(draft, 2)]))
-    no_cache = r["pyimgaug exact, no cache, workers=0"]
+    no_cache = r["pyimgaug exact, workers=0 (caller)"]
     for name in ("memory", "disk"):
-        print("  %-6s cache epoch 1 / no cache (workers=0)  %5.2f (>= 0.90)"
+        print("  %-6s cache epoch 1 / no cache (both workers=0) %5.2f (>= 0.90)"
               % (name, r["pyimgaug exact, %s cache, epoch 1" % name] / no_cache))
     print("cache info after the runs:", {k: {kk: v[kk] for kk in ("hits", "misses", "bytes")}
                                          for k, v in info.items()})

@@ -130,8 +130,9 @@ class Prefetcher(object):
             return it._build_batch(index_array, key)
         return fut.result()
 
-    def close(self):
-        """Cancels queued batches and lets the worker threads exit."""
+    def close(self, wait=False):
+        """Cancels queued batches and lets the worker threads exit (waits for
+        the batches being built when `wait`).  The next `next()` starts anew."""
         with self._lock:
             self._drop()
             executor, self._executor = self._executor, None
@@ -139,7 +140,7 @@ class Prefetcher(object):
                 self._finalizer.detach()
                 self._finalizer = None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=wait, cancel_futures=True)
 
     def __reduce__(self):
         return (type(self), (self.workers, self.max_queue_size))
