@@ -82,3 +82,16 @@ def test_kernel_resize_then_warp_equals_one_call(resample, channels):
             plain = transform_batch(images, resize_to=target, resample=resample, scale=scale,
                                     dtype=dtype)
             assert np.array_equal(plain, transform_batch(stage, scale=scale, dtype=dtype))
+
+
+@pytest.mark.parametrize("gen_args", [{}, dict(rescale=1. / 255, rotation_range=10)])
+def test_batches_are_fresh_arrays_users_may_keep(data, gen_args):
+    ref, _ = _two_epochs(data, gen_args=gen_args)
+    it = flow(data, gen_args=gen_args, cache="memory", workers=1)
+    kept = []
+    for _ in range(2 * len(it)):
+        x = next(it)[0]
+        assert x.flags.writeable
+        kept.append(x.copy())
+        x[...] = -1  # scribbling on a batch must not reach the cache or later batches
+    assert_same_batches(ref, kept)
