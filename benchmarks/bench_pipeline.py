@@ -161,11 +161,14 @@ def pyimgaug_row(pyimgaug, root, n, batch_size, **kw):
 def cache_row(pyimgaug, root, n, batch_size, cache_dir):
     """-> (epoch 1, median of epochs 2-3, a new run's epoch 1 or None); workers=0."""
     info = {}
+    rounds = [0]
 
     def measure():
-        if cache_dir is not None:
-            shutil.rmtree(cache_dir, ignore_errors=True)
-        it = _flow(pyimgaug, root, batch_size, cache=cache_dir or "memory")
+        # A new directory each round (deleting the last one here would time
+        # the file system's clean-up too); all are deleted with the dataset.
+        rounds[0] += 1
+        path = None if cache_dir is None else "%s-%d" % (cache_dir, rounds[0])
+        it = _flow(pyimgaug, root, batch_size, cache=path or "memory")
         steps = len(it)
 
         def run(i=it):
@@ -175,8 +178,8 @@ def cache_row(pyimgaug, root, n, batch_size, cache_dir):
         later = statistics.median([_timed(run, n) for _ in range(2)])
         info.update(it.cache_info())
         rerun = None
-        if cache_dir is not None:
-            again = _flow(pyimgaug, root, batch_size, cache=cache_dir)
+        if path is not None:
+            again = _flow(pyimgaug, root, batch_size, cache=path)
             rerun = _timed(lambda: run(again), n)
         return first, later, rerun
     return measure, info
@@ -317,6 +320,10 @@ def main(argv=None):
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            for name in os.listdir(base):
+                if name.startswith("cache-"):
+                    shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
     print()
     print("%-42s %8s %7s %7s %10s" % ("row", "builders", "decode", "kernel", "images/s"))
