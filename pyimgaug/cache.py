@@ -147,7 +147,7 @@ class DiskCache(object):
         self._made_dirs = set()
         self._executor = None
         self._writer_pid = None
-        self._pending = 0
+        self._queued = {}  # digest -> array waiting for the writer thread
         self._lock = threading.Lock()
         self._stats = _Stats()
         self._bytes_written = 0
@@ -164,6 +164,11 @@ class DiskCache(object):
 
     def get(self, key):
         digest = self._digest(key)
+        with self._lock:
+            queued = self._queued.get(digest) if self._writer_pid == os.getpid() else None
+        if queued is not None:
+            self._stats.count("hits")
+            return queued
         path = self._entry_path(digest)
         try:
             array = self._read(path, digest, key)
@@ -222,14 +227,16 @@ class DiskCache(object):
     def put(self, key, array):
         """Stores the entry: on the writer thread, or here when it is behind."""
         writer = self._writer()
+        digest = self._digest(key)
         with self._lock:
-            queued = writer is not None and self._pending < _MAX_PENDING
+            queued = writer is not None and len(self._queued) < _MAX_PENDING
             if queued:
-                self._pending += 1
+                # Served from here until written: this process reads its own writes.
+                self._queued[digest] = array
         if not queued:
             self._write(key, array)
             return
-        writer.submit(self._write_queued, key, array)
+        writer.submit(self._write_queued, key, array, digest)
 
     def _writer(self):
         # Creating a file costs a few hundred microseconds of mostly waiting
@@ -239,15 +246,15 @@ class DiskCache(object):
             if self._writer_pid != os.getpid():
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="pyimgaug-cache-writer")
                 self._writer_pid = os.getpid()
-                self._pending = 0
+                self._queued = {}
             return self._executor
 
-    def _write_queued(self, key, array):
+    def _write_queued(self, key, array, digest):
         try:
             self._write(key, array)
         finally:
             with self._lock:
-                self._pending -= 1
+                self._queued.pop(digest, None)
 
     def flush(self):
         """Waits until the entries stored so far are on disk (or failed)."""

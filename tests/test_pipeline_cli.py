@@ -17,7 +17,11 @@ def test_bench_prints_both_epochs_and_the_cache(tmp_path, capsys, extra):
     out = capsys.readouterr().out
     assert "epoch 1:" in out and "epoch 2+:" in out
     if "--cache" in extra:
-        assert "cache: " in out and " hits, 12 misses" in out
+        # Each of the 12 files misses once; with workers, a batch of the next
+        # epoch may be built while a file is still being decoded (one more miss).
+        line = [ln for ln in out.splitlines() if ln.startswith("cache: ")][0]
+        hits, misses = int(line.split()[1]), int(line.split()[3])
+        assert misses >= 12 and hits > 0 and hits + misses >= 36
     else:
         assert "cache: " not in out
 
