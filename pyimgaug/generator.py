@@ -26,6 +26,15 @@ def _svd(a):
     return linalg.svd(a)
 
 
+def _file_flow_options(on_error, batch_size, seed, workers, max_queue_size, decode, cache, cache_bytes):
+    """Checks the file flows' options (before any listing) and builds the cache."""
+    on_error = check_on_error(on_error)
+    _checks.check_batch_size(batch_size)
+    _checks.check_seed(seed)
+    workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
+    return on_error, workers, max_queue_size, check_decode(decode), make_cache(cache, cache_bytes)
+
+
 class ImageDataGenerator(object):
     """Generate batches of tensor image data with real-time data augmentation.
 
@@ -311,12 +320,8 @@ class ImageDataGenerator(object):
             A `DirectoryIterator` yielding tuples of `(x, y)`.
         """
         # Checked before the (possibly long) listing.
-        on_error = check_on_error(on_error)
-        _checks.check_batch_size(batch_size)
-        _checks.check_seed(seed)
-        workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
-        decode = check_decode(decode)
-        cache = make_cache(cache, cache_bytes)
+        on_error, workers, max_queue_size, decode, cache = _file_flow_options(
+            on_error, batch_size, seed, workers, max_queue_size, decode, cache, cache_bytes)
         it = DirectoryIterator(
             directory, self,
             target_size=target_size, color_mode=color_mode, classes=classes,
@@ -385,12 +390,8 @@ class ImageDataGenerator(object):
         if unknown:
             raise TypeError('flow_from_dataframe() got unexpected keyword argument(s): %s'
                             % ', '.join(unknown))
-        on_error = check_on_error(on_error)
-        _checks.check_batch_size(batch_size)
-        _checks.check_seed(seed)
-        workers, max_queue_size = _prefetch.check_workers(workers, max_queue_size)
-        decode = check_decode(decode)
-        cache = make_cache(cache, cache_bytes)
+        on_error, workers, max_queue_size, decode, cache = _file_flow_options(
+            on_error, batch_size, seed, workers, max_queue_size, decode, cache, cache_bytes)
         it = DataFrameIterator(
             dataframe, directory, self,
             x_col=x_col, y_col=y_col, weight_col=weight_col, target_size=target_size,

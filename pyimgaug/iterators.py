@@ -11,7 +11,6 @@ import inspect
 import os
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -210,22 +209,6 @@ def _takes_key(cls):
         except (TypeError, ValueError):
             _TAKES_KEY[cls] = False
     return _TAKES_KEY[cls]
-
-
-_POOL = {"pid": None, "pool": None}
-_POOL_LOCK = threading.Lock()
-
-
-def _decode_pool():
-    """A process-wide thread pool for decoding (re-made after a fork); None on 1 CPU."""
-    workers = min(8, os.cpu_count() or 1)
-    if workers < 2:
-        return None
-    with _POOL_LOCK:
-        if _POOL["pid"] != os.getpid():
-            _POOL["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="pyimgaug-decode")
-            _POOL["pid"] = os.getpid()
-        return _POOL["pool"]
 
 
 def _choices(options):
