@@ -14,16 +14,22 @@ replaced on disk gets a new key, so an old entry is never served.
 `MemoryCache` keeps entries until `max_bytes` is reached and then stops
 admitting new ones (no eviction: an epoch visits every file once, in a new
 order, so evicting the least recently used entry would evict exactly the
-entries the next epoch needs next).  `DiskCache` writes one file per entry,
-atomically (temporary name, then `os.replace`), and memory-maps it when read;
-a damaged or truncated entry is reported with a `CacheWarning`, deleted and
-rebuilt.
+entries the next epoch needs next).
+
+`DiskCache` writes a batch's new entries as one pack file (creating a file
+costs far more than writing its bytes): a table of (key digest, dtype, shape,
+CRC-32, offset, length) and the payloads, written under a temporary name and
+renamed with `os.replace`, so readers see no pack or a whole one.  Packs are
+memory-mapped when read.  A damaged or truncated pack is reported with a
+`CacheWarning` and deleted; its entries are rebuilt.
 """
+import collections
 import hashlib
 import mmap
 import os
 import struct
 import threading
+import time
 import uuid
 import warnings
 import zlib
@@ -33,16 +39,25 @@ import numpy as np
 
 __all__ = ["CacheWarning", "MemoryCache", "DiskCache", "entry_key", "make_cache"]
 
-FORMAT_VERSION = 1
-_MAGIC = b"PYIAGC01"
-# magic, key digest (32), dtype code, 3 pad bytes, h, w, c, crc32, payload bytes
-_HEADER = struct.Struct("<8s32sB3xIIIIQ")
-_HEADER_SIZE = 128  # payload starts on a cache-line boundary
+FORMAT_VERSION = 2
+_MAGIC = b"PYIAGP02"
+_PACK_SUFFIX = ".npx"
+# A pack file: this head (magic, entry count, CRC-32 of the table), padded to
+# 64 bytes; the table, one _ENTRY per entry; then the payloads, each starting
+# on a 64-byte boundary, the last one ending the file.
+_PACK_HEAD = struct.Struct("<8sII")
+_PACK_HEAD_SIZE = 64
+# key digest (32), dtype code, 3 pad bytes, h, w, c, CRC-32 of the payload, offset, payload bytes
+_ENTRY = struct.Struct("<32sB3xIIIIQQ")
+_ALIGN = 64
+_ZEROS = bytes(_ALIGN)
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.float32)}
 _CODES = {v: k for k, v in _DTYPES.items()}
 DEFAULT_CACHE_BYTES = 1 << 30
-# Entries waiting for the writer thread at most; past it, `put` writes itself.
+# Entries waiting for the writer thread at most; past it, `put_many` writes itself.
 _MAX_PENDING = 256
+# Pack files mapped at once by one cache object (each map holds a descriptor).
+_MAX_MAPPED = 256
 
 
 class CacheWarning(UserWarning):
@@ -117,6 +132,10 @@ class MemoryCache(object):
             self._entries.clear()
             self._bytes = 0
 
+    def put_many(self, items):
+        for key, array in items:
+            self.put(key, array)
+
     def info(self):
         with self._lock:
             entries, used = len(self._entries), self._bytes
@@ -131,11 +150,14 @@ class MemoryCache(object):
 
 
 class DiskCache(object):
-    """One file per entry under `root`, shared by threads, processes and runs.
+    """Pack files under `root`, shared by threads, processes and runs.
 
-    Reads memory-map the entry; its CRC-32 is checked the first time this
-    process reads that file version (inode, size, mtime), and its size and key
-    digest on every read.
+    A batch's new entries are written as one pack file (see the module
+    docstring).  This process keeps an index, key digest -> pack, built by
+    listing the directory: again on a miss, when the directory changed.  Each
+    read checks that the pack file is still the one mapped (inode, size,
+    mtime); an entry's CRC-32 is checked the first time this process reads
+    it from that pack file.
     """
 
     kind = "disk"
@@ -143,104 +165,255 @@ class DiskCache(object):
     def __init__(self, root):
         self.root = os.path.abspath(os.fspath(root))
         self._dir = os.path.join(self.root, "pyimgaug-stage-v%d" % FORMAT_VERSION)
-        self._verified = {}
-        self._made_dirs = set()
+        self._pid = os.getpid()
+        self._init_state()
+
+    def _init_state(self):
+        self._lock = threading.Lock()
+        self._stats = _Stats()
         self._executor = None
         self._writer_pid = None
         self._queued = {}  # digest -> array waiting for the writer thread
-        self._lock = threading.Lock()
-        self._stats = _Stats()
+        self._index = {}  # digest -> (pack, entry number)
+        self._packs = {}  # pack name -> _Pack
+        self._mapped = collections.OrderedDict()  # pack names with an open map, oldest first
+        self._dropped = set()  # damaged packs that could not be deleted: never read again
+        self._dir_mtime = None
+        self._next_scan = 0.0
         self._bytes_written = 0
+        self._dir_made = False
 
-    def _entry_path(self, digest):
-        # 16 subdirectories: a directory of 1M entries stays fast, and a first
-        # epoch does not pay for creating hundreds of directories.
-        h = digest.hex()
-        return os.path.join(self._dir, h[0], h[1:40] + ".npx")
+    def _check_pid(self):
+        # A forked child: locks held by the parent's threads would never be
+        # released here, and the writer thread does not exist.  The index
+        # and the maps stay valid.
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._lock = threading.Lock()
+            self._stats._lock = threading.Lock()
+            self._executor = None
+            self._writer_pid = None
+            self._queued = {}
 
     @staticmethod
     def _digest(key):
         return hashlib.sha256(repr(key).encode("utf-8")).digest()
 
+    # -- reading ---------------------------------------------------------
     def get(self, key):
+        self._check_pid()
         digest = self._digest(key)
         with self._lock:
-            queued = self._queued.get(digest) if self._writer_pid == os.getpid() else None
-        if queued is not None:
-            self._stats.count("hits")
-            return queued
-        path = self._entry_path(digest)
-        try:
-            array = self._read(path, digest, key)
-        except FileNotFoundError:
-            array = None
-        if array is None:
-            self._stats.count("misses")
-        else:
-            self._stats.count("hits")
+            array = self._queued.get(digest)
+            where = self._index.get(digest) if array is None else None
+        if array is None and where is None and self._scan():
+            with self._lock:
+                where = self._index.get(digest)
+        if array is None and where is not None:
+            array = self._read(where[0], where[1], digest, key)
+        self._stats.count("misses" if array is None else "hits")
         return array
 
-    def _read(self, path, digest, key):
+    def _scan(self, force=False):
+        """Indexes the packs that other writers added; True if it listed the directory."""
+        try:
+            mtime = os.stat(self._dir).st_mtime_ns
+        except OSError:
+            mtime = None
+        now = time.monotonic()
+        with self._lock:
+            if mtime == self._dir_mtime or (not force and now < self._next_scan):
+                return False
+            self._dir_mtime = mtime
+            known = set(self._packs)
+        try:
+            names = {n for n in os.listdir(self._dir) if n.endswith(_PACK_SUFFIX)}
+        except OSError:
+            names = set()
+        for name in known - names:  # deleted by someone else
+            self._drop(name)
+        for name in sorted(names - known):
+            with self._lock:
+                if name in self._packs or name in self._dropped:
+                    continue
+            try:
+                pack = self._map(name, None)
+            except FileNotFoundError:
+                continue
+            except _Damaged as exc:
+                self._damaged(name, str(exc), None)
+                continue
+            self._add(name, pack)
+        # Listing a large directory on every miss would cost more than the
+        # misses: at most 1/20 of the time goes to listing.
+        with self._lock:
+            self._next_scan = time.monotonic() + 20 * (time.monotonic() - now)
+        return True
+
+    def _add(self, name, pack):
+        with self._lock:
+            if name in self._dropped:
+                return
+            self._packs[name] = pack
+            for i, e in enumerate(pack.table):
+                self._index[e[0]] = (name, i)
+            if pack.mm is not None:
+                self._mark_mapped(name)
+
+    def _mark_mapped(self, name):
+        # (under the lock) Each map holds a file descriptor: keep the most
+        # recently used _MAX_MAPPED open.  An array already served keeps its
+        # map alive until the batch drops it.
+        self._mapped[name] = None
+        self._mapped.move_to_end(name)
+        while len(self._mapped) > _MAX_MAPPED:
+            old, _ = self._mapped.popitem(last=False)
+            pack = self._packs.get(old)
+            if pack is not None:
+                pack.mm = None
+
+    def _drop(self, name, dead=False):
+        with self._lock:
+            pack = self._packs.pop(name, None)
+            self._mapped.pop(name, None)
+            if dead:
+                self._dropped.add(name)
+            if pack is not None:
+                for i, e in enumerate(pack.table):
+                    if self._index.get(e[0]) == (name, i):
+                        del self._index[e[0]]
+
+    def _map(self, name, expected):
+        """Opens and checks pack `name` -> a new _Pack (raises _Damaged)."""
+        path = os.path.join(self._dir, name)
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
-            head = f.read(_HEADER_SIZE)
-            problem = None
-            if len(head) < _HEADER_SIZE:
-                problem = "truncated header"
-            else:
-                magic, kd, code, h, w, c, crc, nbytes = _HEADER.unpack_from(head)
-                dtype = _DTYPES.get(code)
-                if magic != _MAGIC or dtype is None:
-                    problem = "bad header"
-                elif kd != digest:
-                    problem = "key mismatch"
-                elif nbytes != h * w * c * dtype.itemsize or st.st_size != _HEADER_SIZE + nbytes:
-                    problem = "wrong length (%d bytes)" % st.st_size
-            if problem is None:
-                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-                array = np.frombuffer(mm, dtype=dtype, count=h * w * c, offset=_HEADER_SIZE)
-                version = (st.st_ino, st.st_size, st.st_mtime_ns)
-                with self._lock:
-                    verified = self._verified.get(path) == version
-                if not verified:
-                    if zlib.crc32(array) != crc:
-                        problem = "checksum mismatch"
-                    else:
-                        with self._lock:
-                            self._verified[path] = version
-                if problem is None:
-                    return array.reshape(h, w, c)
-        self._damaged(path, key, problem)
-        return None
+            version = (st.st_ino, st.st_size, st.st_mtime_ns)
+            if st.st_size < _PACK_HEAD.size:
+                raise _Damaged("truncated header (%d bytes)" % st.st_size)
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        magic, n, table_crc = _PACK_HEAD.unpack_from(mm, 0)
+        end = _PACK_HEAD_SIZE + n * _ENTRY.size
+        if magic != _MAGIC:
+            raise _Damaged("bad header")
+        if end > st.st_size:
+            raise _Damaged("truncated table (%d bytes)" % st.st_size)
+        if zlib.crc32(mm[_PACK_HEAD_SIZE:end]) != table_crc:
+            raise _Damaged("table checksum mismatch")
+        table = [_ENTRY.unpack_from(mm, _PACK_HEAD_SIZE + i * _ENTRY.size) for i in range(n)]
+        for digest, code, h, w, c, crc, off, nbytes in table:
+            dtype = _DTYPES.get(code)
+            if dtype is None or nbytes != h * w * c * dtype.itemsize or off < end:
+                raise _Damaged("bad table entry")
+        if not table or table[-1][6] + table[-1][7] != st.st_size:
+            raise _Damaged("wrong length (%d bytes)" % st.st_size)
+        if expected is not None and [e[0] for e in table] != [e[0] for e in expected]:
+            raise _Damaged("table does not match the entries written")
+        return _Pack(table, version, mm)
 
-    def _damaged(self, path, key, problem):
-        self._stats.count("damaged")
+    def _read(self, name, i, digest, key):
+        path = os.path.join(self._dir, name)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self._drop(name)  # deleted by someone else: a miss
+            return None
+        version = (st.st_ino, st.st_size, st.st_mtime_ns)
         with self._lock:
-            self._verified.pop(path, None)
-        warnings.warn("pyimgaug cache: entry %s for %s is damaged (%s); rebuilding it"
-                      % (path, key[0], problem), CacheWarning, stacklevel=3)
+            pack = self._packs.get(name)
+            if pack is None:
+                return None
+            mm = pack.mm if pack.version == version else None
+            if mm is not None:
+                self._mapped.move_to_end(name)
+        if mm is None:
+            # First read of this pack here, a map closed meanwhile, or a pack
+            # file changed on disk since it was mapped (checked again).
+            try:
+                new = self._map(name, pack.table)
+            except FileNotFoundError:
+                self._drop(name)
+                return None
+            except _Damaged as exc:
+                self._damaged(name, str(exc), key)
+                return None
+            with self._lock:
+                if self._packs.get(name) is not pack:
+                    return None
+                if pack.version != new.version:
+                    pack.table, pack.version = new.table, new.version
+                    pack.verified = bytearray(len(new.table))
+                pack.mm = mm = new.mm
+                self._mark_mapped(name)
+        e = pack.table[i]
+        if e[0] != digest:
+            self._damaged(name, "key mismatch", key)
+            return None
+        _, code, h, w, c, crc, off, nbytes = e
+        dtype = _DTYPES[code]
+        array = np.frombuffer(mm, dtype=dtype, count=h * w * c, offset=off)
+        if not pack.verified[i]:
+            if zlib.crc32(array) != crc:
+                self._damaged(name, "checksum mismatch", key)
+                self._salvage(pack, mm, i)
+                return None
+            pack.verified[i] = 1
+        return array.reshape(h, w, c)
+
+    def _salvage(self, pack, mm, bad):
+        # The pack's other entries may have been served already (and so
+        # would not be rebuilt this epoch): those whose CRC-32 is right go to
+        # a new pack.
+        items = []
+        for j, (digest, code, h, w, c, crc, off, nbytes) in enumerate(pack.table):
+            if j == bad:
+                continue
+            a = np.frombuffer(mm, dtype=_DTYPES[code], count=h * w * c, offset=off)
+            if zlib.crc32(a) == crc:
+                items.append((digest, a.reshape(h, w, c).copy()))
+        self._put_digests(items)
+
+    def _damaged(self, name, problem, key):
+        self._stats.count("damaged")
+        path = os.path.join(self._dir, name)
+        warnings.warn("pyimgaug cache: pack %s is damaged (%s)%s; its entries are rebuilt"
+                      % (path, problem, "" if key is None else " (read for %s)" % key[0]),
+                      CacheWarning, stacklevel=4)
         try:
             os.unlink(path)
         except OSError:
             pass
+        # Pack names are never reused: this one is not read again here.
+        self._drop(name, dead=True)
 
+    # -- writing ---------------------------------------------------------
     def put(self, key, array):
-        """Stores the entry: on the writer thread, or here when it is behind."""
+        """Stores one entry (a pack of one)."""
+        self.put_many([(key, array)])
+
+    def put_many(self, items):
+        """Stores `(key, array)` pairs as one pack: on the writer thread, or here when it is behind."""
+        self._check_pid()
+        self._put_digests([(self._digest(k), np.ascontiguousarray(a)) for k, a in items])
+
+    def _put_digests(self, items):
+        if not items:
+            return
         writer = self._writer()
-        digest = self._digest(key)
         with self._lock:
-            queued = writer is not None and len(self._queued) < _MAX_PENDING
+            queued = len(self._queued) + len(items) <= _MAX_PENDING
             if queued:
                 # Served from here until written: this process reads its own writes.
-                self._queued[digest] = array
-        if not queued:
-            self._write(key, array)
-            return
-        writer.submit(self._write_queued, key, array, digest)
+                for d, a in items:
+                    self._queued[d] = a
+        if queued:
+            writer.submit(self._write_pack, items, True)
+        else:
+            self._write_pack(items, False)
 
     def _writer(self):
-        # Creating a file costs a few hundred microseconds of mostly waiting
-        # on the file system; one writer thread takes that off the batch.
+        # Creating a file costs tens of microseconds of mostly waiting on the
+        # file system; one writer thread takes that off the batch.
         # (Re-made after a fork; at exit, queued writes finish first.)
         with self._lock:
             if self._writer_pid != os.getpid():
@@ -249,71 +422,98 @@ class DiskCache(object):
                 self._queued = {}
             return self._executor
 
-    def _write_queued(self, key, array, digest):
-        try:
-            self._write(key, array)
-        finally:
-            with self._lock:
-                self._queued.pop(digest, None)
-
     def flush(self):
         """Waits until the entries stored so far are on disk (or failed)."""
+        self._check_pid()
         with self._lock:
             executor = self._executor if self._writer_pid == os.getpid() else None
         if executor is not None:
             executor.submit(int).result()
 
-    def _write(self, key, array):
-        array = np.ascontiguousarray(array)
-        digest = self._digest(key)
-        path = self._entry_path(digest)
-        h, w, c = array.shape
-        header = _HEADER.pack(_MAGIC, digest, _CODES[array.dtype], h, w, c,
-                              zlib.crc32(array), array.nbytes).ljust(_HEADER_SIZE, b"\0")
-        # A unique temporary name in the entry's directory, then an atomic
-        # rename: readers see no entry or a whole one, whoever writes at once.
-        tmp = "%s.%d.%s.tmp" % (path, os.getpid(), uuid.uuid4().hex[:12])
-        parent = os.path.dirname(path)
+    def _write_pack(self, items, queued):
         try:
-            if parent not in self._made_dirs:
-                os.makedirs(parent, exist_ok=True)
-                self._made_dirs.add(parent)
+            name, table, size = self._write_file(items)
+        except BaseException:
+            if queued:
+                with self._lock:
+                    for d, _ in items:
+                        self._queued.pop(d, None)
+            raise
+        with self._lock:
+            if name is not None:
+                self._packs[name] = _Pack(table, None, None)
+                for i, e in enumerate(table):
+                    self._index[e[0]] = (name, i)
+                self._bytes_written += size
+            if queued:
+                for d, _ in items:
+                    self._queued.pop(d, None)
+
+    def _write_file(self, items):
+        """Writes one pack -> (name, table, bytes), or (None, None, 0) when it failed."""
+        table, parts = [], []
+        off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size
+        for digest, array in items:
+            off = _align(off)
+            h, w, c = array.shape
+            table.append((digest, _CODES[array.dtype], h, w, c, zlib.crc32(array), off,
+                          array.nbytes))
+            off += array.nbytes
+        table_bytes = b"".join(_ENTRY.pack(*e) for e in table)
+        head = _PACK_HEAD.pack(_MAGIC, len(table), zlib.crc32(table_bytes))
+        parts = [head.ljust(_PACK_HEAD_SIZE, b"\0"), table_bytes]
+        pos = _PACK_HEAD_SIZE + len(table_bytes)
+        for e, (_, array) in zip(table, items):
+            if e[6] > pos:
+                parts.append(_ZEROS[:e[6] - pos])
+            parts.append(memoryview(array).cast("B"))
+            pos = e[6] + e[7]
+        # A unique name, written under a temporary name and then renamed:
+        # readers see no pack or a whole one, whoever writes at once.
+        name = "%d-%s%s" % (os.getpid(), uuid.uuid4().hex, _PACK_SUFFIX)
+        path = os.path.join(self._dir, name)
+        tmp = path + ".tmp"
+        try:
+            if not self._dir_made:
+                os.makedirs(self._dir, exist_ok=True)
+                self._dir_made = True
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileNotFoundError:
                 # The cache directory was deleted meanwhile: make it again.
-                self._made_dirs.clear()
-                os.makedirs(parent, exist_ok=True)
+                os.makedirs(self._dir, exist_ok=True)
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
-                _write_all(fd, [header, memoryview(array).cast("B")])
+                _write_all(fd, parts)
             finally:
                 os.close(fd)
             os.replace(tmp, path)
         except OSError as exc:
             # E.g. the cache directory was deleted meanwhile, or the disk is
-            # full: the batch is still right, only this entry is not kept.
-            self._stats.count("not_stored")
+            # full: the batch is still right, only these entries are not kept.
+            self._stats.count("not_stored", len(items))
             warnings.warn("pyimgaug cache: could not write %s (%s)" % (path, exc), CacheWarning,
-                          stacklevel=3)
+                          stacklevel=4)
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
-            return
-        with self._lock:
-            self._bytes_written += _HEADER_SIZE + array.nbytes
+            return None, None, 0
+        return name, table, pos
 
     def disk_bytes(self):
-        """Bytes of the entries now in the directory (walks it)."""
+        """Bytes of the pack files now in the directory."""
         total = 0
-        for dirpath, _, files in os.walk(self._dir):
-            for name in files:
-                if name.endswith(".npx"):
-                    try:
-                        total += os.stat(os.path.join(dirpath, name)).st_size
-                    except OSError:
-                        pass
+        try:
+            names = os.listdir(self._dir)
+        except OSError:
+            return 0
+        for name in names:
+            if name.endswith(_PACK_SUFFIX):
+                try:
+                    total += os.stat(os.path.join(self._dir, name)).st_size
+                except OSError:
+                    pass
         return total
 
     def info(self):
@@ -327,14 +527,40 @@ class DiskCache(object):
         return (type(self), (self.root,))
 
 
+class _Damaged(Exception):
+    pass
+
+
+class _Pack(object):
+    """One pack file as this process knows it: its table, and its map while open."""
+
+    __slots__ = ("table", "version", "mm", "verified")
+
+    def __init__(self, table, version, mm):
+        self.table = table  # [(digest, code, h, w, c, crc32, offset, nbytes)]
+        self.version = version  # (inode, size, mtime) of the file mapped; None: not read yet
+        self.mm = mm
+        self.verified = bytearray(len(table))  # entries whose CRC-32 was checked
+
+
+def _align(n):
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
 def _write_all(fd, parts):
-    total = sum(len(p) for p in parts)
-    written = os.writev(fd, parts) if hasattr(os, "writev") else 0
-    if written < total:
-        # A short write (or no writev): write the rest plainly.
-        rest = b"".join(bytes(p) for p in parts)[written:]
-        while rest:
-            rest = rest[os.write(fd, rest):]
+    # writev takes at most IOV_MAX (1024 on Linux) buffers a call.
+    parts = [p for p in parts if len(p)]
+    i = 0
+    while i < len(parts):
+        chunk = parts[i:i + 512]
+        total = sum(len(p) for p in chunk)
+        written = os.writev(fd, chunk) if hasattr(os, "writev") else 0
+        if written < total:
+            # A short write (or no writev): write the rest plainly.
+            rest = b"".join(bytes(p) for p in chunk)[written:]
+            while rest:
+                rest = rest[os.write(fd, rest):]
+        i += len(chunk)
 
 
 def make_cache(cache, cache_bytes=None):

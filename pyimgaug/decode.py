@@ -89,6 +89,7 @@ def load_stage(paths, color_mode, target_size, interpolation, decode="exact", ca
                                 num_threads=budget.kernel_threads())
         for k, i in enumerate(to_resize):
             out[i] = (small[k], False)
+    new = []
     for i in missing:
         if out[i] is None or keys[i] is None:
             continue
@@ -99,5 +100,7 @@ def load_stage(paths, color_mode, target_size, interpolation, decode="exact", ca
         # A file replaced while it was being decoded is not stored under the
         # old file's key (the next batch decodes it again).
         if entry_key(paths[i], st, target_size, color_mode, interpolation, decode) == keys[i]:
-            cache.put(keys[i], out[i][0])
+            new.append((keys[i], out[i][0]))
+    if new:
+        cache.put_many(new)  # one pack file for the batch's new entries
     return out
