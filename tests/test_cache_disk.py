@@ -1,6 +1,8 @@
 """Cache semantics: keys never stale, entries never corrupt, bound, counters, arguments.
 
 Every check compares batches with the same iterator built without a cache.
+The disk cache writes one pack file per batch (its new entries); the damage
+tests damage whole pack files.
 """
 import os
 import pickle
@@ -9,14 +11,17 @@ import subprocess
 import sys
 import threading
 import warnings
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from pyimgaug import cache as cache_mod
 from pyimgaug.cache import CacheWarning, DiskCache, MemoryCache
 
-from pipeline_helpers import assert_same_batches, entry_files, flow, mixed_dataset, take
+from pipeline_helpers import assert_same_batches, flow, mixed_dataset, take
+from pipeline_helpers import entry_files as pack_files
 
 
 @pytest.fixture
@@ -63,9 +68,13 @@ def test_replaced_file_is_decoded_again(data, tmp_path, cache_kind, keep_mtime):
     assert it.cache_info()["misses"] == it.samples + 1
 
 
+_damaged_names = []
+
+
 def _damage_all(cache_dir, how):
-    files = entry_files(cache_dir)
+    files = pack_files(cache_dir)
     assert files
+    _damaged_names[:] = files
     for f in files:
         if how == "truncate":
             with open(f, "r+b") as fh:
@@ -106,13 +115,117 @@ def test_damaged_entries_are_reported_and_rebuilt(data, tmp_path, how):
     assert again.cache_info()["misses"] == 0
 
 
+@pytest.mark.parametrize("how", ["truncate", "flip", "header", "empty"])
+def test_damaged_packs_are_found_by_a_later_run(data, tmp_path, how):
+    cache_dir = str(tmp_path / "cache")
+    ref = _reference(data, epochs=1)
+    it = flow(data, cache=cache_dir)
+    _epoch(it)
+    it.cache.flush()
+    n = _damage_all(cache_dir, how)
+    later = flow(data, cache=cache_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert_same_batches(ref, _epoch(later))
+        later.cache.flush()
+    assert sum(issubclass(w.category, CacheWarning) for w in caught) == n
+    assert later.cache_info()["damaged"] == n
+    assert not set(pack_files(cache_dir)) & set(_damaged_names)
+    again = flow(data, cache=cache_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        assert_same_batches(ref, _epoch(again))
+    assert again.cache_info()["misses"] == 0
+
+
+def test_one_pack_per_batch(data, tmp_path):
+    cache_dir = str(tmp_path / "cache")
+    it = flow(data, cache=cache_dir)
+    _epoch(it)
+    it.cache.flush()
+    packs = pack_files(cache_dir)
+    assert len(packs) == len(it)
+    entries = 0
+    for f in packs:
+        with open(f, "rb") as fh:
+            raw = fh.read()
+        magic, n, _ = cache_mod._PACK_HEAD.unpack_from(raw, 0)
+        assert magic == cache_mod._MAGIC and n >= 1
+        table = [cache_mod._ENTRY.unpack_from(raw, cache_mod._PACK_HEAD_SIZE + i * cache_mod._ENTRY.size)
+                 for i in range(n)]
+        for digest, code, h, w, c, crc, off, nbytes in table:
+            assert off % 64 == 0 and (h, w) == (32, 40) and nbytes == h * w * c * (1 if code == 1 else 4)
+            assert zlib.crc32(raw[off:off + nbytes]) == crc
+        assert table[-1][6] + table[-1][7] == len(raw)
+        entries += n
+    assert entries == it.samples
+    assert not [f for f in os.listdir(os.path.dirname(packs[0])) if f.endswith(".tmp")]
+
+
+def test_put_many_and_put_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    items = [(("k", i), rng.integers(0, 256, (3, 5, 1 + i % 4), dtype=np.uint8)) for i in range(700)]
+    items.append((("float",), rng.random((4, 4, 3), dtype=np.float32)))
+    writer = DiskCache(str(tmp_path / "c"))
+    writer.put_many(items)  # more buffers than one writev call takes
+    writer.put(("one",), items[0][1])
+    writer.flush()
+    assert len(pack_files(str(tmp_path / "c"))) == 2
+    reader = DiskCache(str(tmp_path / "c"))
+    for key, array in items + [(("one",), items[0][1])]:
+        got = reader.get(key)
+        assert got is not None and got.dtype == array.dtype and np.array_equal(got, array)
+        assert not got.flags.writeable
+    assert reader.get(("absent",)) is None
+    info = reader.info()
+    assert (info["hits"], info["misses"], info["damaged"]) == (len(items) + 1, 1, 0)
+
+
+def test_two_iterators_in_one_process_share_a_directory(data, tmp_path):
+    cache_dir = str(tmp_path / "cache")
+    ref = _reference(data, epochs=1)
+    second = flow(data, cache=cache_dir)
+    got = take(second, 1)  # its index is built now, from an empty directory
+    first = flow(data, cache=cache_dir)
+    _epoch(first)
+    first.cache.flush()
+    # The directory changed: the second iterator's next miss lists it again.
+    got += take(second, len(second) - 1)
+    assert_same_batches(ref, got)
+    assert second.cache_info()["misses"] == second.batch_size
+
+
+def test_forked_child_uses_the_cache(data, tmp_path):
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork")
+    cache_dir = str(tmp_path / "cache")
+    ref = _reference(data, epochs=2)
+    it = flow(data, cache=cache_dir)
+    first = _epoch(it)  # the writer thread may still be busy when forking
+    out = str(tmp_path / "child.npy")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        code = 1
+        try:
+            batches = _epoch(it)
+            it.cache.flush()
+            np.save(out, np.concatenate([b.ravel() for b in batches]))
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert np.array_equal(np.load(out), np.concatenate([b.ravel() for b in ref[len(first):]]))
+    assert_same_batches(ref[len(first):], _epoch(it))
+
+
 def test_partial_temporary_files_are_never_read(data, tmp_path):
     cache_dir = str(tmp_path / "cache")
     it = flow(data, cache=cache_dir)
     ref = _epoch(it)
     it.cache.flush()
     # A writer killed mid-write leaves only its temporary file behind.
-    for f in entry_files(cache_dir):
+    for f in pack_files(cache_dir):
         os.replace(f, f + ".1234.deadbeef.tmp")
         with open(f + ".1234.deadbeef.tmp", "r+b") as fh:
             fh.truncate(100)
@@ -136,6 +249,20 @@ def test_deleting_the_cache_directory_at_any_time(data, tmp_path):
     shutil.rmtree(cache_dir, ignore_errors=True)  # mid-epoch
     got += take(it, 2 * len(it) - 1)
     assert_same_batches(ref, got)
+
+
+def test_deleting_the_directory_while_packs_are_mapped(data, tmp_path):
+    cache_dir = str(tmp_path / "cache")
+    ref = _reference(data, epochs=3)
+    it = flow(data, cache=cache_dir)
+    got = take(it, 2 * len(it))  # epoch 2 maps every pack
+    shutil.rmtree(cache_dir)
+    got += _epoch(it)  # all misses, decoded again and written again
+    assert_same_batches(ref, got)
+    it.cache.flush()
+    info = it.cache_info()
+    assert (info["hits"], info["misses"]) == (it.samples, 2 * it.samples)
+    assert info["bytes"] == sum(os.path.getsize(f) for f in pack_files(cache_dir)) > 0
 
 
 def test_threads_write_one_directory_at_once(data, tmp_path):
@@ -214,8 +341,9 @@ def test_counters_and_no_cache(data, tmp_path):
     take(it, 2 * len(it))
     info = it.cache_info()
     assert (info["hits"], info["misses"], info["damaged"]) == (it.samples, it.samples, 0)
-    assert info["bytes"] == sum(os.path.getsize(f) for f in entry_files(str(tmp_path / "c")))
-    assert info["bytes"] > 0
+    assert info["bytes"] == sum(os.path.getsize(f) for f in pack_files(str(tmp_path / "c")))
+    assert info["bytes"] > 0 and info["bytes_written"] == info["bytes"]
+    assert info["not_stored"] == 0
 
 
 def test_caches_pickle_as_their_settings(data, tmp_path):
@@ -226,6 +354,14 @@ def test_caches_pickle_as_their_settings(data, tmp_path):
     assert copy.cache_info()["entries"] == 0
     d = pickle.loads(pickle.dumps(DiskCache(str(tmp_path / "x"))))
     assert d.root == str(tmp_path / "x")
+    disk = flow(data, cache=str(tmp_path / "d"))
+    ref = _epoch(disk)
+    disk.cache.flush()
+    copy = pickle.loads(pickle.dumps(disk))
+    assert copy.cache is not disk.cache and copy.cache.root == disk.cache.root
+    assert_same_batches(_reference(data, epochs=2)[len(ref):], _epoch(copy))
+    # The copy's index was built from the directory.
+    assert copy.cache_info()["misses"] == 0 and copy.cache_info()["hits"] == disk.samples
 
 
 @pytest.mark.parametrize("kwargs, exc, word", [
