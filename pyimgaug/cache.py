@@ -177,7 +177,7 @@ class DiskCache(object):
         self._index = {}  # digest -> (pack, entry number)
         self._packs = {}  # pack name -> _Pack
         self._mapped = collections.OrderedDict()  # pack names with an open map, oldest first
-        self._dropped = set()  # damaged packs that could not be deleted: never read again
+        self._dropped = set()  # damaged packs (deleted, or not deletable): never read again
         self._dir_mtime = None
         self._next_scan = 0.0
         self._bytes_written = 0
@@ -238,8 +238,8 @@ class DiskCache(object):
                     continue
             try:
                 pack = self._map(name, None)
-            except FileNotFoundError:
-                continue
+            except OSError:
+                continue  # deleted meanwhile, or unreadable here: not indexed
             except _Damaged as exc:
                 self._damaged(name, str(exc), None)
                 continue
@@ -303,7 +303,8 @@ class DiskCache(object):
         table = [_ENTRY.unpack_from(mm, _PACK_HEAD_SIZE + i * _ENTRY.size) for i in range(n)]
         for digest, code, h, w, c, crc, off, nbytes in table:
             dtype = _DTYPES.get(code)
-            if dtype is None or nbytes != h * w * c * dtype.itemsize or off < end:
+            if (dtype is None or nbytes != h * w * c * dtype.itemsize or off < end
+                    or off + nbytes > st.st_size):
                 raise _Damaged("bad table entry")
         if not table or table[-1][6] + table[-1][7] != st.st_size:
             raise _Damaged("wrong length (%d bytes)" % st.st_size)
@@ -318,6 +319,8 @@ class DiskCache(object):
         except FileNotFoundError:
             self._drop(name)  # deleted by someone else: a miss
             return None
+        except OSError:
+            return None  # unreadable now (e.g. permissions): a miss
         version = (st.st_ino, st.st_size, st.st_mtime_ns)
         with self._lock:
             pack = self._packs.get(name)
@@ -334,6 +337,8 @@ class DiskCache(object):
             except FileNotFoundError:
                 self._drop(name)
                 return None
+            except OSError:
+                return None  # e.g. out of file descriptors: a miss, the pack stays
             except _Damaged as exc:
                 self._damaged(name, str(exc), key)
                 return None
@@ -401,7 +406,8 @@ class DiskCache(object):
             return
         writer = self._writer()
         with self._lock:
-            queued = len(self._queued) + len(items) <= _MAX_PENDING
+            # At most _MAX_PENDING entries waiting, or one batch however large.
+            queued = not self._queued or len(self._queued) + len(items) <= _MAX_PENDING
             if queued:
                 # Served from here until written: this process reads its own writes.
                 for d, a in items:
