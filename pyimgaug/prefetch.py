@@ -24,6 +24,7 @@ import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 
 import numpy as np
 
@@ -128,6 +129,12 @@ class Prefetcher(object):
             self._fill(it)
         if fut is None:
             return it._build_batch(index_array, key)
+        # Wait in short slices: a Ctrl-C that the OS delivered to a worker thread
+        # is only acted on when the main thread runs Python code, so an unbounded
+        # wait could hold it back for as long as the batch takes (or forever if
+        # the batch never finishes while the process is being interrupted).
+        while not futures_wait([fut], timeout=0.1).done:
+            pass
         return fut.result()
 
     def close(self, wait=False):
