@@ -212,6 +212,9 @@ def test_keyboard_interrupt_while_waiting_for_a_batch(data):
         import sys, os, signal, threading
         sys.path.insert(0, sys.argv[1])
         from pipeline_helpers import flow
+        # A process started in the background (nohup, CI runners) inherits SIGINT
+        # as ignored, and Python then raises no KeyboardInterrupt: restore Ctrl-C.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         it = flow(%r, workers=2, max_queue_size=4)
         next(it)
         threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
