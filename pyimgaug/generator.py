@@ -18,11 +18,15 @@ __all__ = ["ImageDataGenerator"]
 
 
 def _svd(a):
-    """SVD as Keras computes it: scipy's (in the input precision) when installed."""
+    """SVD as Keras computes it: scipy's, in the input's precision.
+
+    NumPy's SVD computes float32 input in float64 and so gives other principal
+    components; rather than differ silently, ZCA needs scipy, as in Keras.
+    """
     try:
         from scipy import linalg
-    except ImportError:  # NumPy computes float32 input in float64: slightly different
-        return np.linalg.svd(a)
+    except ImportError:
+        raise ImportError('Using zca_whitening requires SciPy. Install SciPy.') from None
     return linalg.svd(a)
 
 

@@ -148,6 +148,12 @@ class Iterator(IteratorExtras):
             key = self._batch_key(self._epoch, current_index // max(self.batch_size, 1))
         return index_array, key
 
+    def _flow_index(self):
+        """Keras's generator of batch index arrays: starts a new pass, then advances like `next()`."""
+        self.reset()
+        while True:
+            yield self._next_index()[0]
+
     @property
     def index_generator(self):
         """Yields the index array of each next batch, advancing like `next()` (as in Keras)."""
@@ -209,12 +215,6 @@ def _takes_key(cls):
         except (TypeError, ValueError):
             _TAKES_KEY[cls] = False
     return _TAKES_KEY[cls]
-
-
-def _choices(options):
-    """Keras prints the set of choices; print it in a stable order."""
-    named = sorted(repr(o) for o in options if o is not None)
-    return "{" + ", ".join(named + (["None"] if None in options else [])) + "}"
 
 
 def _labels_for(it, index_array, batch_x):
@@ -480,7 +480,7 @@ class DirectoryIterator(BatchFromFilesMixin, Iterator):
         self.classes = classes
         if class_mode not in self.allowed_class_modes:
             raise ValueError('Invalid class_mode: {}; expected one of: {}'
-                             .format(class_mode, _choices(self.allowed_class_modes)))
+                             .format(class_mode, self.allowed_class_modes))
         self.class_mode = class_mode
         self.dtype = dtype
         self.samples = 0
@@ -549,7 +549,9 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
             `x_col`. If `True`, invalid images are ignored.
     """
 
-    allowed_class_modes = {'binary', 'categorical', 'input', 'multi_output', 'raw', 'sparse', None}
+    allowed_class_modes = {
+        'binary', 'categorical', 'input', 'multi_output', 'raw', 'sparse', None
+    }
 
     def __init__(self, dataframe, directory=None, image_data_generator=None, x_col="filename",
                  y_col="class", weight_col=None, target_size=(256, 256), color_mode='rgb',
@@ -597,7 +599,7 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
     def _check_params(self, df, x_col, y_col, weight_col, classes):
         if self.class_mode not in self.allowed_class_modes:
             raise ValueError('Invalid class_mode: {}; expected one of: {}'
-                             .format(self.class_mode, _choices(self.allowed_class_modes)))
+                             .format(self.class_mode, self.allowed_class_modes))
         if (self.class_mode == 'multi_output') and not isinstance(y_col, list):
             raise TypeError('If class_mode="{}", y_col must be a list. Received {}.'
                             .format(self.class_mode, type(y_col).__name__))
