@@ -84,8 +84,9 @@ class ImageDataGenerator(object):
             "channels_last". Default: "channels_last".
         validation_split: Float. Fraction of images reserved for validation
             (strictly between 0 and 1).
-        interpolation_order: int, order of the warp's interpolation: 0
-            (nearest) or 1 (bilinear). Default: 1.
+        interpolation_order: int, order of the spline interpolation of the
+            warp, 0 to 5, as in scipy.ndimage (0 nearest, 1 bilinear, 2-5
+            B-splines with scipy's prefilter). Default: 1.
         dtype: Dtype to use for the generated arrays.
     """
 
@@ -201,8 +202,8 @@ class ImageDataGenerator(object):
                     '`brightness_range should be tuple or list of two floats. '
                     'Received: %s' % (brightness_range,))
         self.brightness_range = brightness_range
-        # The kernel warps with order 0 or 1 and the four Keras fill modes;
-        # fail here rather than on the first batch.
+        # The kernel warps with scipy's orders 0-5 and the four Keras fill
+        # modes; fail here rather than on the first batch.
         check_warp_args(fill_mode, interpolation_order)
         self._check_values()
 

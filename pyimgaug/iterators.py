@@ -805,7 +805,7 @@ class NumpyArrayIterator(Iterator):
         if self.data_format == 'channels_first':
             hw = self.x.shape[2:4]
             images = kernel_input(self.x[index_array].transpose(0, 2, 3, 1))
-        elif self.x.dtype == np.float32 and self.x.shape[3] in (1, 3, 4):
+        elif self.x.dtype in (np.float32, np.float64) and self.x.shape[3] in (1, 3, 4):
             # Views of the samples: the kernel gathers them, no batch copy first.
             hw = self.x.shape[1:3]
             images = [self.x[j] for j in index_array]
