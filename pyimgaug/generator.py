@@ -589,10 +589,10 @@ class ImageDataGenerator(object):
             nhwc = np.ascontiguousarray(x)
         hw = nhwc.shape[1:3]
         p = _params.sample_params(self, len(x), hw, key)
-        work = np.float64 if x.dtype == np.float64 else np.float32
+        work = np.float32 if x.dtype == np.float32 else np.float64
         return augment_batch(self, kernel_input(nhwc), p, hw, data_format=self.data_format,
                              work_dtype=work, out_dtype=x.dtype if x.dtype.kind == 'f' else work,
-                             standardize=False)
+                             standardize=False, warp_dtype=x.dtype)
 
     def fit(self, x, augment=False, rounds=1, seed=None):
         """Fits the data generator to some sample data.

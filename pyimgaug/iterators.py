@@ -817,9 +817,11 @@ class NumpyArrayIterator(Iterator):
             batch_x = np.zeros((0,) + self.x.shape[1:], dtype=self.dtype)
         else:
             params = _params.sample_params(gen, n, hw, key)
-            work = 'float64' if np.dtype(self.dtype) == np.float64 else 'float32'
+            # Keras warps x in the generator's dtype: float64 in float64; integers
+            # in double, stored rounded as scipy stores them.
+            work = 'float32' if self.x.dtype == np.float32 else 'float64'
             batch_x = augment_batch(gen, images, params, hw, data_format=self.data_format,
-                                    work_dtype=work, out_dtype=self.dtype)
+                                    work_dtype=work, out_dtype=self.dtype, warp_dtype=self.x.dtype)
         if self.save_to_dir:
             _save_batch(batch_x, index_array, self.data_format, self.save_to_dir,
                         self.save_prefix, self.save_format, key, int(1e4))

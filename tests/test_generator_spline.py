@@ -131,6 +131,30 @@ def test_flow_matches_keras_per_image_pipeline(kimage, dtype, order, fill_mode):
             assert_float32_close(xb, ref)
 
 
+@pytest.mark.parametrize("order", [0, 1, 3, 5])
+@pytest.mark.parametrize("dtype", ["uint8", "int32"])
+def test_integer_flow_rounds_and_clips_the_warp_like_scipy(kimage, dtype, order):
+    """An integer generator dtype: Keras's warp writes that dtype (scipy rounds
+    half away from zero and clips, e.g. spline overshoot above 255 to 255),
+    then the later steps run and the result is stored in `dtype`."""
+    rng = np.random.default_rng(order)
+    x = rng.random((8, 12, 14, 3)) * 255
+    x[:, 3:6, 4:9] = 255  # flat bright patches: the splines overshoot next to them
+    gen_kwargs = dict(rotation_range=25, zoom_range=0.2, horizontal_flip=True, interpolation_order=order,
+                      dtype=dtype)
+    gen = ImageDataGenerator(**gen_kwargs)
+    kgen = kimage.ImageDataGenerator(**gen_kwargs)
+    it = gen.flow(x, batch_size=4, seed=3, shuffle=False)
+    for b in range(2):
+        xb = it[b]
+        p = sample_params(gen, 4, (12, 14), it._batch_key(0, b))
+        ref = np.stack([kgen.standardize(kgen.apply_transform(np.asarray(x[4 * b + i], dtype=dtype),
+                                                              params_to_dict(p, i)))
+                        for i in range(4)]).astype(dtype)
+        assert xb.dtype == ref.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(xb, ref)
+
+
 def test_float64_flow_keeps_detail_below_float32_resolution(kimage):
     """The warp of a float64 flow runs in float64: a 1e-9 ripple on 100.0 survives."""
     rng = np.random.default_rng(1)
