@@ -104,7 +104,7 @@ def _check_spline_memory(image_list, resize, order, fill_mode, channels) -> None
     if count > MAX_SPLINE_COEFFICIENTS:
         raise ValueError(
             f"order {order}: an image of {h}x{w}x{channels} needs {count * 8} bytes of spline coefficients, "
-            f"more than the {MAX_SPLINE_COEFFICIENTS * 8} supported; use order 0 or 1, or smaller images")
+            f"more than the {MAX_SPLINE_COEFFICIENTS * 8} supported; use order 0 or 1 (no coefficients), or smaller images")
 
 
 def _as_image(a, index) -> np.ndarray:
