@@ -18,12 +18,21 @@ Lanczos: a Pillow ``Image.resize(LANCZOS)`` loop (PIL images made beforehand,
 results stacked into one array) against ``transform_batch(list_of_arrays,
 resize_to=(128, 128), resample="lanczos", dtype="uint8")``.
 
+Workload C -- spline interpolation: workload A's batch and matrices with
+``order=3`` (Keras's ``interpolation_order=3``): the scipy path (the same
+keras_preprocessing ``apply_affine_transform`` per image, scipy's spline
+prefilter and evaluation per channel, then the rescale) against
+``transform_batch(order=3)``. Before timing, the accuracy of every order 0-5 in
+every fill mode is measured against ``scipy.ndimage.affine_transform`` (float64
+images of the batch, float64 output, prefilter=True): the largest difference on
+the 0..255 scale and how many samples are bit-identical.
+
 Every result is checked against the reference before anything is timed. The
 paths are timed with ``time.perf_counter`` in three interleaved blocks (each
 path warmed up, then timed back to back, in each block); the table shows
 medians in ms per batch.
 
-Usage: python benchmarks/bench_kernel.py [--repeat N] [--quick]
+Usage: python benchmarks/bench_kernel.py [--repeat N] [--quick] [--only A,B,C]
 """
 
 from __future__ import annotations
@@ -53,7 +62,12 @@ TARGETS = {
     "kernel_vs_scipy_1t": 12.0,
     "resize_vs_pillow_1t": 3.0,
     "two_threads_vs_one": 1.7,
+    "order3_vs_scipy_1t": 10.0,
 }
+SPLINE_ORDER = 3
+# Orders 2-5 reproduce scipy's doubles; the issue allows 1e-3 on a 0..255 scale.
+SPLINE_ACCURACY_BOUND = 1e-3
+ACCURACY_IMAGES = 8
 
 
 # --------------------------------------------------------------------------- #
@@ -204,9 +218,8 @@ def keras_apply_affine_transform():
         return apply_affine_transform, "scipy.ndimage.affine_transform per channel (keras_preprocessing absent)"
 
 
-def workload_augment(args, cpus):
-    apply_affine_transform, scipy_label = keras_apply_affine_transform()
-
+def seed_batch():
+    """Workload A's batch: images, Keras parameters and the matching matrices."""
     rng = np.random.default_rng(0)
     images = photo_batch(rng, BATCH, SIZE, SIZE)
     params = [
@@ -218,17 +231,30 @@ def workload_augment(args, cpus):
         for _ in range(BATCH)
     ]
     mats = np.stack([keras_matrix(t, tx, ty, SIZE, SIZE) for t, tx, ty in params])
+    return images, params, mats
+
+
+def keras_scipy_path(apply_affine_transform, images, params, order):
+    """What Keras does per batch: apply_affine_transform per float32 image, then x *= rescale."""
 
     def scipy_path():
         out = np.empty((BATCH, SIZE, SIZE, CHANNELS), np.float32)
         for i, (t, tx, ty) in enumerate(params):
             x = images[i].astype(np.float32)
             x = apply_affine_transform(
-                x, theta=t, tx=tx, ty=ty, row_axis=0, col_axis=1, channel_axis=2, fill_mode="nearest", order=1
+                x, theta=t, tx=tx, ty=ty, row_axis=0, col_axis=1, channel_axis=2, fill_mode="nearest", order=order
             )
             x *= RESCALE
             out[i] = x
         return out
+
+    return scipy_path
+
+
+def workload_augment(args, cpus):
+    apply_affine_transform, scipy_label = keras_apply_affine_transform()
+    images, params, mats = seed_batch()
+    scipy_path = keras_scipy_path(apply_affine_transform, images, params, 1)
 
     paths = {"scipy": scipy_path}
 
@@ -323,42 +349,70 @@ def workload_resize(args, cpus):
 
 
 # --------------------------------------------------------------------------- #
+# workload C: spline orders
+# --------------------------------------------------------------------------- #
+def spline_accuracy(images, mats):
+    """{(order, mode): (max |diff| on 0..255, bit-identical samples, samples)} of
+    transform_batch against scipy.ndimage.affine_transform on float64 images."""
+    from scipy import ndimage
+
+    x = images[:ACCURACY_IMAGES].astype(np.float64)
+    m = mats[:ACCURACY_IMAGES]
+    cval = 100.5
+    table = {}
+    for order in range(6):
+        for mode in ("constant", "nearest", "reflect", "wrap"):
+            got = pyimgaug.transform_batch(x, m, order=order, fill_mode=mode, cval=cval, dtype="float64",
+                                           num_threads=1)
+            ref = np.empty_like(got)
+            for i in range(len(x)):
+                for c in range(CHANNELS):
+                    ref[i, :, :, c] = ndimage.affine_transform(x[i, :, :, c], m[i, :2, :2], offset=m[i, :2, 2],
+                                                               order=order, mode=mode, cval=cval)
+            d = np.abs(got - ref)
+            table[(order, mode)] = (float(d.max()), int((got == ref).sum()), int(got.size))
+    return table
+
+
+def workload_spline(args, cpus):
+    apply_affine_transform, scipy_label = keras_apply_affine_transform()
+    images, params, mats = seed_batch()
+    accuracy = spline_accuracy(images, mats)
+    worst = max(v[0] for v in accuracy.values())
+    assert worst <= SPLINE_ACCURACY_BOUND, f"spline warp differs from scipy by {worst} on a 0..255 scale"
+
+    scipy_path = keras_scipy_path(apply_affine_transform, images, params, SPLINE_ORDER)
+    paths = {"scipy": scipy_path}
+    thread_counts = sorted({1, 2, cpus})
+    for t in thread_counts:
+        paths[f"kernel_{t}t"] = (
+            lambda t=t: pyimgaug.transform_batch(
+                images, mats, order=SPLINE_ORDER, fill_mode="nearest", scale=RESCALE, dtype="float32", num_threads=t
+            )
+        )
+    # ---- correctness before timing: the Keras path stores float32 and then
+    # rescales in float32; the kernel rescales the double and stores float32.
+    ref = scipy_path()
+    k1 = paths["kernel_1t"]()
+    diffs = {"scipy": 0.0, "kernel_1t": float(np.abs(k1.astype(np.float64) - ref).max())}
+    bound = 4 * float(np.spacing(np.float32(2.0)))  # two float32 roundings of values up to ~1.2
+    assert diffs["kernel_1t"] <= bound, f"order {SPLINE_ORDER}: kernel differs from the scipy path by {diffs['kernel_1t']}"
+    for t in thread_counts[1:]:
+        kt = paths[f"kernel_{t}t"]()
+        assert kt.tobytes() == k1.tobytes(), f"num_threads={t} is not bit-identical to num_threads=1"
+        diffs[f"kernel_{t}t"] = diffs["kernel_1t"]
+    times = time_interleaved_blocks(paths, args.repeat, args.warmup)
+    return times, diffs, thread_counts, scipy_label, accuracy, bound
+
+
+# --------------------------------------------------------------------------- #
 # report
 # --------------------------------------------------------------------------- #
 def verdict(value, target):
     return f"{value:6.2f}x  (target >= {target}x: {'met' if value >= target else 'NOT met'})"
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=None, help="timed rounds per path (default 15, --quick 5)")
-    ap.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
-    args = ap.parse_args(argv)
-    if args.repeat is None:
-        args.repeat = 5 if args.quick else 15
-    args.warmup = 1 if args.quick else 2
-    cpus = usable_cpus()
-
-    print("pyimgaug transform_batch benchmark")
-    print(f"  CPU: {cpu_model()}; os.cpu_count()={os.cpu_count()}, usable={cpus}")
-    versions = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
-    for mod in ("scipy", "PIL", "keras_preprocessing", "skimage"):
-        try:
-            versions.append(f"{mod} {__import__(mod).__version__}")
-        except Exception:
-            pass
-    versions.append(f"opencv {cv2.__version__}" if cv2 is not None else "opencv absent")
-    print("  " + ", ".join(versions))
-    print(f"  timing: time.perf_counter, median of {args.repeat} calls per path (3 interleaved blocks, "
-          f"{args.warmup} warm-up call(s) per path per block), ms per batch")
-    t_start = time.perf_counter()
-    load = OtherLoad()
-    try:
-        print(f"  load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
-    except OSError:
-        pass
-
-    # ---- A
+def report_augment(args, cpus):
     times, diffs, tcounts, scipy_label = workload_augment(args, cpus)
     print()
     print(f"A. Augment {BATCH} x {SIZE} x {SIZE} x {CHANNELS} uint8: rotation +-{ROTATION_DEG:g} deg, "
@@ -388,7 +442,9 @@ def main(argv=None):
     print(f"  checks: transform_batch within {diffs['kernel_1t']:.3g} of the scipy path (bound 0.01/255 = "
           f"{0.01 / 255:.3g}); all thread counts bit-identical")
 
-    # ---- B
+
+
+def report_resize(args, cpus):
     times, diffs, tcounts, n_differ, n_total, (hr, wr) = workload_resize(args, cpus)
     print()
     print(f"B. Resize {BATCH} photographs (height {hr[0]}-{hr[1]}, width {wr[0]}-{wr[1]} px, uint8 RGB) "
@@ -406,7 +462,77 @@ def main(argv=None):
     if "kernel_2t" in times:
         print(f"    2 threads vs 1 thread:                   {verdict(r1 / ms(times['kernel_2t']), TARGETS['two_threads_vs_one'])}")
     print(f"  checks: {n_differ} of {n_total} samples differ from Pillow (bound +-1; exact expected)")
+
+
+
+def report_spline(args, cpus):
+    times, diffs, tcounts, scipy_label, accuracy, bound = workload_spline(args, cpus)
     print()
+    print(f"C. Spline warp: workload A with order {SPLINE_ORDER} (Keras interpolation_order={SPLINE_ORDER}), "
+          f"fill nearest, rescale 1/255 -> float32")
+    print(f"  accuracy first: transform_batch vs scipy.ndimage.affine_transform (prefilter=True), "
+          f"{ACCURACY_IMAGES} images of the batch as float64, float64 output, cval 100.5; max |diff| on the 0..255 "
+          f"scale (bound {SPLINE_ACCURACY_BOUND:g}) / bit-identical samples:")
+    modes = ("constant", "nearest", "reflect", "wrap")
+    print(f"  {'order':>7s} " + " ".join(f"{m:>22s}" for m in modes))
+    for order in range(6):
+        cells = []
+        for mode in modes:
+            d, same, total = accuracy[(order, mode)]
+            cells.append(f"{d:9.3g} {same / total:11.2%}")
+        print(f"  {order:>7d} " + " ".join(f"{c:>22s}" for c in cells))
+    scipy_ms = ms(times["scipy"])
+    print(f"  {'path':44s} {'threads':>26s} {'median ms':>10s} {'vs scipy':>9s} {'max|diff| vs scipy':>19s}")
+    print(f"  {'scipy per image/channel + rescale (Keras)':44s} {'1':>26s} {scipy_ms:10.2f} {1.0:8.2f}x {0.0:19.3g}")
+    for t in tcounts:
+        m = ms(times[f"kernel_{t}t"])
+        print(f"  {'transform_batch(order=3)':44s} {t:>26d} {m:10.2f} {scipy_ms / m:8.2f}x {diffs[f'kernel_{t}t']:19.3g}")
+    s1 = ms(times["kernel_1t"])
+    print("  targets:")
+    print(f"    order 3, 1 thread vs scipy path:         {verdict(scipy_ms / s1, TARGETS['order3_vs_scipy_1t'])}")
+    if "kernel_2t" in times:
+        print(f"    2 threads vs 1 thread:                   {s1 / ms(times['kernel_2t']):6.2f}x")
+    print(f"  scipy path: {scipy_label}")
+    print(f"  checks: transform_batch within {diffs['kernel_1t']:.3g} of the scipy path (bound {bound:.3g}: the "
+          f"scipy path rounds to float32 before its rescale); all thread counts bit-identical")
+    print()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=None, help="timed rounds per path (default 15, --quick 5)")
+    ap.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
+    ap.add_argument("--only", default="A,B,C", help="sections to run, e.g. C or A,C (default: all)")
+    args = ap.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 5 if args.quick else 15
+    args.warmup = 1 if args.quick else 2
+    cpus = usable_cpus()
+
+    print("pyimgaug transform_batch benchmark")
+    print(f"  CPU: {cpu_model()}; os.cpu_count()={os.cpu_count()}, usable={cpus}")
+    versions = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
+    for mod in ("scipy", "PIL", "keras_preprocessing", "skimage"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except Exception:
+            pass
+    versions.append(f"opencv {cv2.__version__}" if cv2 is not None else "opencv absent")
+    print("  " + ", ".join(versions))
+    print(f"  timing: time.perf_counter, median of {args.repeat} calls per path (3 interleaved blocks, "
+          f"{args.warmup} warm-up call(s) per path per block), ms per batch")
+    t_start = time.perf_counter()
+    load = OtherLoad()
+    try:
+        print(f"  load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    except OSError:
+        pass
+
+    sections = {"A": report_augment, "B": report_resize, "C": report_spline}
+    for name in args.only.upper().split(","):
+        if name not in sections:
+            raise SystemExit(f"--only: unknown section {name!r}; expected a comma-separated subset of A,B,C")
+        sections[name](args, cpus)
     other = load.fraction(cpus)
     if other is not None:
         note = "" if other < 0.05 else "  -- WARNING: other processes competed for the CPUs; multi-thread timings are unreliable, rerun on a quiet machine"

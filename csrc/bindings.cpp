@@ -27,9 +27,9 @@ DType dtype_of(const py::array& a, const char* what, bool output) {
     if (dt.equal(py::dtype::of<std::uint8_t>())) return DType::U8;
     if (dt.equal(py::dtype::of<std::uint16_t>()) && !output) return DType::U16;
     if (dt.equal(py::dtype::of<float>())) return DType::F32;
-    if (dt.equal(py::dtype::of<double>()) && output) return DType::F64;
+    if (dt.equal(py::dtype::of<double>())) return DType::F64;
     throw py::type_error(std::string(what) + ": unsupported dtype " + std::string(py::str(dt)) +
-                         (output ? "; expected float32, float64 or uint8" : "; expected uint8, uint16 or float32"));
+                         (output ? "; expected float32, float64 or uint8" : "; expected uint8, uint16, float32 or float64"));
 }
 
 std::vector<Status> run(const BatchSpec& spec) {
@@ -106,7 +106,7 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
     }
     if (filter < 0 || filter > 5) throw std::invalid_argument("resample: unknown filter");
     spec.filter = static_cast<Filter>(filter);
-    if (order != 0 && order != 1) throw std::invalid_argument("order: must be 0 or 1");
+    if (order < 0 || order > 5) throw std::invalid_argument("order: must be between 0 and 5");
     spec.order = order;
     if (mode < 0 || mode > 3) throw std::invalid_argument("fill_mode: unknown mode");
     spec.mode = static_cast<FillMode>(mode);

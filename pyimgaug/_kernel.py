@@ -15,7 +15,7 @@ from . import _core
 
 RESAMPLE_FILTERS = {"nearest": 0, "box": 1, "bilinear": 2, "hamming": 3, "bicubic": 4, "lanczos": 5}
 FILL_MODES = {"constant": 0, "nearest": 1, "reflect": 2, "wrap": 3}
-INPUT_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
+INPUT_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
 OUTPUT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64), "uint8": np.dtype(np.uint8)}
 CHANNELS = (1, 3, 4)
 # Far beyond any real image, far below sizes whose byte counts could overflow.
@@ -71,6 +71,12 @@ def _output_dtype(dtype) -> np.dtype:
 FILTER_SUPPORT = {"box": 0.5, "bilinear": 1.0, "hamming": 1.0, "bicubic": 2.0, "lanczos": 3.0}
 MAX_TABLE_ENTRIES = 1 << 26   # per axis: out_size x taps
 MAX_STAGE1_BYTES = 1 << 32    # per image and thread, the resized image the warp reads
+# Orders 2-5: per image and thread, the spline coefficients (doubles) of the image
+# the warp reads, prepadded by 12 pixels per side for fill_mode "nearest" as scipy
+# does. The kernel refuses more (csrc/kernel/spline_filter.hpp, kMaxCoefficients).
+MAX_SPLINE_COEFFICIENTS = 1 << 29
+SPLINE_PREPAD = {"nearest": 12}
+SPLINE_ORDERS = (2, 3, 4, 5)
 
 
 def _check_resize_tables(image_list, resize, resample) -> None:
@@ -85,13 +91,29 @@ def _check_resize_tables(image_list, resize, resample) -> None:
                              f"needs {out_size * taps} filter taps, more than the {MAX_TABLE_ENTRIES} supported")
 
 
+def _check_spline_memory(image_list, resize, order, fill_mode, channels) -> None:
+    """Orders 2-5 hold each image's spline coefficients in doubles: refuse absurd sizes here."""
+    if order not in SPLINE_ORDERS or not image_list:
+        return
+    pad = 2 * SPLINE_PREPAD.get(fill_mode.lower(), 0)
+    if resize is not None:
+        h, w = resize
+    else:
+        h, w = max(a.shape[0] for a in image_list), max(a.shape[1] for a in image_list)
+    count = (h + pad) * (w + pad) * channels
+    if count > MAX_SPLINE_COEFFICIENTS:
+        raise ValueError(
+            f"order {order}: an image of {h}x{w}x{channels} needs {count * 8} bytes of spline coefficients, "
+            f"more than the {MAX_SPLINE_COEFFICIENTS * 8} supported; use order 0 or 1 (no coefficients), or smaller images")
+
+
 def _as_image(a, index) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"images[{index}] must be a numpy array; got {type(a).__name__}")
     if a.dtype.byteorder not in "=|" and a.dtype.newbyteorder("=") in INPUT_DTYPES:
         a = a.astype(a.dtype.newbyteorder("="))  # big-endian files, e.g. 16-bit PNG/FITS data
     if a.dtype not in INPUT_DTYPES:
-        raise TypeError(f"images[{index}] has dtype {a.dtype}; expected one of uint8, uint16, float32")
+        raise TypeError(f"images[{index}] has dtype {a.dtype}; expected one of uint8, uint16, float32, float64")
     if a.ndim == 2:
         a = a[:, :, None]
     if a.ndim != 3:
@@ -116,7 +138,7 @@ def _as_image(a, index) -> np.ndarray:
 def _image_list(images) -> list:
     if isinstance(images, np.ndarray):
         if images.dtype not in INPUT_DTYPES and images.dtype.newbyteorder("=") not in INPUT_DTYPES:
-            raise TypeError(f"images has dtype {images.dtype}; expected one of uint8, uint16, float32")
+            raise TypeError(f"images has dtype {images.dtype}; expected one of uint8, uint16, float32, float64")
         if images.ndim == 3:
             # (N, H, W) grayscale batch.
             images = images[..., None]
@@ -184,13 +206,15 @@ def transform_batch(
 
     Args:
         images: an (N, H, W, C) array, or a sequence of N (H_i, W_i[, C]) arrays;
-            uint8, uint16 or float32; C in (1, 3, 4).
+            uint8, uint16, float32 or float64 (float64 is warped in float64 and
+            cannot be resized); C in (1, 3, 4).
         matrices: optional inverse affine matrices, one per image.
         output_size: (h, w) of the output; defaults to the stage-1 size (which then
             must be the same for every image).
         resize_to: optional (h0, w0) for stage 1.
         resample: one of nearest, box, bilinear, hamming, bicubic, lanczos.
-        order: 0 (nearest) or 1 (bilinear) interpolation for the warp.
+        order: spline interpolation order of the warp, 0 to 5 (0 nearest, 1
+            bilinear; 2-5 prefilter the image as scipy does, prefilter=True).
         fill_mode: one of constant, nearest, reflect, wrap (scipy's meanings).
         cval: the value outside the image with fill_mode="constant", in input units.
         scale, offset: the affine rescale applied last.
@@ -209,8 +233,10 @@ def transform_batch(
 
     resize = _size(resize_to, "resize_to") if resize_to is not None else None
     filter_code = _choice(resample, RESAMPLE_FILTERS, "resample")
-    if isinstance(order, (bool, np.bool_)) or order not in (0, 1):
-        raise ValueError(f"order must be 0 or 1; got {order!r}")
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (numbers.Integral, np.integer)):
+        raise TypeError(f"order must be an integer from 0 to 5; got {order!r}")
+    if not 0 <= order <= 5:
+        raise ValueError(f"order must be an integer from 0 to 5; got {order!r}")
     mode_code = _choice(fill_mode, FILL_MODES, "fill_mode")
     cval = _finite_number(cval, "cval")
     scale = _finite_number(scale, "scale")
@@ -249,6 +275,11 @@ def transform_batch(
     if resize is not None and n and resize[0] * resize[1] * channels * image_list[0].dtype.itemsize > MAX_STAGE1_BYTES:
         raise ValueError(f"resize_to {resize} is too large: each resized image would exceed {MAX_STAGE1_BYTES} bytes")
     _check_resize_tables(image_list, resize, resample)
+    if resize is not None and n and image_list[0].dtype == np.float64:
+        raise ValueError("resize_to is not supported for float64 images (Pillow, whose resize the kernel "
+                         "reproduces, has no float64 mode); convert them to float32 first")
+    if m is not None:
+        _check_spline_memory(image_list, resize, int(order), fill_mode, channels)
 
     shape = (n, out_h, out_w, channels)
     if out is None:

@@ -100,7 +100,8 @@ def _kernel():
     return transform_batch
 
 
-_KERNEL_IN_DTYPES = (np.uint8, np.uint16, np.float32)
+# The kernel reads these; float64 is warped in float64, as scipy does.
+_KERNEL_IN_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 
 
 def _canonical(x):
@@ -118,10 +119,15 @@ def _canonical(x):
 
 
 def kernel_input(x):
-    """`x` as a packed array of a dtype the kernel reads (others go to float32)."""
+    """`x` as a packed array of a dtype the kernel reads.
+
+    Other dtypes are converted to the type scipy computes them in: integers and
+    booleans to float64 (exact up to 2**53), smaller floats to float32 (exact).
+    """
     x = np.asarray(x)
     if x.dtype.type not in _KERNEL_IN_DTYPES:
-        return x.astype(np.float32)
+        small_float = x.dtype.kind == "f" and x.dtype.itemsize < 4
+        return x.astype(np.float32 if small_float else np.float64)
     if not _canonical(x):
         return x.copy(order="C")
     return x
@@ -172,7 +178,7 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
         fill_mode: One of `{"constant", "nearest", "reflect", "wrap"}`.
         cval: Value used for points outside the boundaries
             of the input if `mode='constant'`.
-        order: int, order of interpolation (0 or 1).
+        order: int, order of the spline interpolation, 0 to 5 (as scipy).
 
     # Returns
         The transformed version of the input (same shape and dtype).
@@ -185,7 +191,9 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
     # Like Keras: the matrix acts on the two non-channel axes in their order.
     moved = np.moveaxis(x, channel_axis, -1)
     inp = kernel_input(moved)[None]
-    out_dtype = "float64" if x.dtype == np.float64 else "float32"
+    # scipy computes in double and writes the input's dtype: float32 input is
+    # stored as float32, anything else is kept in double until the final cast.
+    out_dtype = "float32" if inp.dtype == np.float32 else "float64"
     out = warp_batch(inp, m, output_size=moved.shape[:2], order=order, fill_mode=fill_mode,
                      cval=cval, dtype=out_dtype)[0]
     out = _cast_like(out, x.dtype)
@@ -208,13 +216,18 @@ class InvalidFillModeError(ValueError, RuntimeError):
     """Bad `fill_mode`. Also a RuntimeError, the type scipy raises in Keras."""
 
 
+INTERPOLATION_ORDERS = (0, 1, 2, 3, 4, 5)
+
+
 def check_warp_args(fill_mode, order):
     if fill_mode not in FILL_MODES:
         raise InvalidFillModeError(
             "Invalid fill_mode: %r; expected one of %s." % (fill_mode, ", ".join(FILL_MODES))
         )
-    if order not in (0, 1):
-        raise ValueError("Invalid interpolation_order: %r; supported orders are 0 and 1." % (order,))
+    # scipy takes an integer from 0 to 5 (a float or a bool fails inside scipy).
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)) \
+            or order not in INTERPOLATION_ORDERS:
+        raise ValueError("Invalid interpolation_order: %r; expected an integer from 0 to 5." % (order,))
 
 
 def apply_channel_shift(x, intensity, channel_axis=0):

@@ -88,8 +88,9 @@ class ImageDataGenerator(object):
             "channels_last". Default: "channels_last".
         validation_split: Float. Fraction of images reserved for validation
             (strictly between 0 and 1).
-        interpolation_order: int, order of the warp's interpolation: 0
-            (nearest) or 1 (bilinear). Default: 1.
+        interpolation_order: int, order of the spline interpolation of the
+            warp, 0 to 5, as in scipy.ndimage (0 nearest, 1 bilinear, 2-5
+            B-splines with scipy's prefilter). Default: 1.
         dtype: Dtype to use for the generated arrays.
     """
 
@@ -205,8 +206,8 @@ class ImageDataGenerator(object):
                     '`brightness_range should be tuple or list of two floats. '
                     'Received: %s' % (brightness_range,))
         self.brightness_range = brightness_range
-        # The kernel warps with order 0 or 1 and the four Keras fill modes;
-        # fail here rather than on the first batch.
+        # The kernel warps with scipy's orders 0-5 and the four Keras fill
+        # modes; fail here rather than on the first batch.
         check_warp_args(fill_mode, interpolation_order)
         self._check_values()
 
@@ -592,10 +593,10 @@ class ImageDataGenerator(object):
             nhwc = np.ascontiguousarray(x)
         hw = nhwc.shape[1:3]
         p = _params.sample_params(self, len(x), hw, key)
-        work = np.float64 if x.dtype == np.float64 else np.float32
+        work = np.float32 if x.dtype == np.float32 else np.float64
         return augment_batch(self, kernel_input(nhwc), p, hw, data_format=self.data_format,
                              work_dtype=work, out_dtype=x.dtype if x.dtype.kind == 'f' else work,
-                             standardize=False)
+                             standardize=False, warp_dtype=x.dtype)
 
     def fit(self, x, augment=False, rounds=1, seed=None):
         """Fits the data generator to some sample data.

@@ -807,7 +807,7 @@ class NumpyArrayIterator(Iterator):
         if self.data_format == 'channels_first':
             hw = self.x.shape[2:4]
             images = kernel_input(self.x[index_array].transpose(0, 2, 3, 1))
-        elif self.x.dtype == np.float32 and self.x.shape[3] in (1, 3, 4):
+        elif self.x.dtype in (np.float32, np.float64) and self.x.shape[3] in (1, 3, 4):
             # Views of the samples: the kernel gathers them, no batch copy first.
             hw = self.x.shape[1:3]
             images = [self.x[j] for j in index_array]
@@ -819,9 +819,11 @@ class NumpyArrayIterator(Iterator):
             batch_x = np.zeros((0,) + self.x.shape[1:], dtype=self.dtype)
         else:
             params = _params.sample_params(gen, n, hw, key)
-            work = 'float64' if np.dtype(self.dtype) == np.float64 else 'float32'
+            # Keras warps x in the generator's dtype: float64 in float64; integers
+            # in double, stored rounded as scipy stores them.
+            work = 'float32' if self.x.dtype == np.float32 else 'float64'
             batch_x = augment_batch(gen, images, params, hw, data_format=self.data_format,
-                                    work_dtype=work, out_dtype=self.dtype)
+                                    work_dtype=work, out_dtype=self.dtype, warp_dtype=self.x.dtype)
         if self.save_to_dir:
             _save_batch(batch_x, index_array, self.data_format, self.save_to_dir,
                         self.save_prefix, self.save_format, key, int(1e4))

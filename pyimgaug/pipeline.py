@@ -31,7 +31,7 @@ def _any_set(v):
 
 def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", resize_to=None,
                   resample="nearest", work_dtype="float32", out_dtype="float32", standardize=True,
-                  num_threads=None):
+                  num_threads=None, warp_dtype=None):
     """Transforms and standardizes a batch.
 
     # Arguments
@@ -48,6 +48,10 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
         standardize: apply `gen`'s standardization (False for `fit(augment=True)`).
         num_threads: kernel threads; None means this batch's share of the
             process's thread budget (see `pyimgaug.budget`).
+        warp_dtype: the dtype Keras's warp writes (the dtype of the images it
+            is given), when that is an integer type: warped values are then
+            rounded half away from zero and clipped to it, as scipy stores them
+            (use a float64 `work_dtype`, so that no float32 rounding precedes).
 
     # Returns
         The batch, in `data_format`, of `out_dtype`.
@@ -72,8 +76,9 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
     has_bright = _any_set(bright)
     # The kernel's `scale` may do the rescale only when nothing between the
     # warp and the rescale (in Keras's order) changes the values.
+    round_warp = warp_dtype is not None and np.dtype(warp_dtype).kind in "iu" and bool(warp.any())
     fold_rescale = bool(standardize and gen.rescale and not has_channel and not has_bright
-                        and not gen.preprocessing_function)
+                        and not gen.preprocessing_function and not round_warp)
     scale = float(gen.rescale) if fold_rescale else 1.0
 
     out = warp_batch(images, matrices if warp.any() else None, output_size=(h, w),
@@ -84,6 +89,11 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
         out = out.astype(work_dtype)
     if not out.flags.writeable or not out.flags.c_contiguous:
         out = np.array(out, dtype=work_dtype, order="C")
+    if round_warp:
+        # Integer images come out of scipy's warp rounded and clipped to their
+        # dtype (unwarped images hold integers already: unchanged).
+        info = np.iinfo(warp_dtype)
+        np.clip(np.copysign(np.floor(np.abs(out) + 0.5), out), info.min, info.max, out=out)
 
     if has_channel:
         channel_shift_batch(out, channel)

@@ -1,7 +1,7 @@
 """The baseline (non-AVX2) copy of the kernel's loops against the same references.
 
 On a CPU with AVX2 the main test run exercises the AVX2 copy; this runs the warp,
-resize and consistency tests again in a child process with the AVX2 copy switched
+resize, spline and consistency tests again in a child process with the AVX2 copy switched
 off, so both copies are held to the same tolerances on one machine.
 """
 import os
@@ -28,7 +28,8 @@ def test_switch_selects_the_baseline_copy():
 def test_baseline_copy_passes_the_reference_tests():
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX2="1")
     files = [os.path.join(HERE, f) for f in ("test_kernel_warp.py", "test_kernel_resize.py",
-                                             "test_kernel_consistency.py", "test_kernel_exact.py")]
+                                             "test_kernel_consistency.py", "test_kernel_exact.py",
+                                             "test_kernel_spline.py")]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

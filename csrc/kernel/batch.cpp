@@ -4,6 +4,7 @@
 
 #include "kernel/parallel.hpp"
 #include "kernel/resize.hpp"
+#include "kernel/spline.hpp"
 #include "kernel/warp.hpp"
 
 namespace pyimgaug {
@@ -14,6 +15,7 @@ struct ThreadState {
     ResizePlan plan;
     ResizeScratch resize;
     WarpScratch warp;
+    SplineScratch spline;
     std::vector<unsigned char> resized;  // stage-1 output, input to stage 2
 };
 
@@ -23,6 +25,8 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
     const std::size_t sample = dtype_size(spec.in_dtype);
 
     if (spec.resize) {
+        // Pillow has no float64 images, so there is no resize to reproduce for them.
+        if (spec.in_dtype == DType::F64) return Status::InvalidArgument;
         if (!prepare_resize(st.plan, src.height, src.width, spec.resize_height, spec.resize_width, spec.filter,
                             spec.channels))
             return Status::OutOfMemory;
@@ -50,7 +54,10 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
         spec.out_height * spec.out_width * spec.channels * static_cast<std::int64_t>(dtype_size(spec.out_dtype));
     unsigned char* dst = spec.out + i * image_bytes;
 
-    if (spec.warp) {
+    if (spec.warp && spec.order >= 2) {
+        p.matrix = spec.matrices + 6 * i;
+        return spline_warp_image(src, spec.in_dtype, spec.channels, p, st.spline, dst);
+    } else if (spec.warp) {
         p.matrix = spec.matrices + 6 * i;
         warp_image(src, spec.in_dtype, spec.channels, p, st.warp, dst);
     } else {
@@ -67,7 +74,7 @@ std::vector<Status> run_batch(const BatchSpec& spec) {
     const std::int64_t n = static_cast<std::int64_t>(spec.images.size());
     std::vector<Status> status(static_cast<std::size_t>(n), Status::Ok);
     if (spec.channels < 1 || spec.channels > 4 || spec.out == nullptr && n > 0 || (spec.warp && !spec.matrices) ||
-        spec.out_height < 1 || spec.out_width < 1 || (spec.order != 0 && spec.order != 1)) {
+        spec.out_height < 1 || spec.out_width < 1 || spec.order < 0 || spec.order > 5) {
         for (auto& s : status) s = Status::InvalidArgument;
         return status;
     }

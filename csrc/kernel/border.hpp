@@ -9,11 +9,15 @@
 namespace pyimgaug {
 namespace border {
 
+// Every function here is `static`: each translation unit keeps its own copy, so a
+// copy compiled for AVX2 (warp_avx2.cpp, spline_avx2.cpp) can never be merged by
+// the linker with, and called from, the baseline code.
+
 // Coordinates beyond this are meaningless for any real image and are clamped
 // first, so no later integer conversion can overflow (NaN goes to -kCoordLimit).
 constexpr double kCoordLimit = 1099511627776.0;  // 2^40
 
-inline double clamp_coordinate(double cc) {
+static inline double clamp_coordinate(double cc) {
     if (!(cc >= -kCoordLimit)) return -kCoordLimit;
     if (!(cc <= kCoordLimit)) return kCoordLimit;
     return cc;
@@ -23,7 +27,7 @@ inline double clamp_coordinate(double cc) {
 // extension, used to place the zero-weight taps of points on the border.
 enum class Ext { Constant, Nearest, Reflect, Wrap, Mirror };
 
-inline Ext ext_of(FillMode m) {
+static inline Ext ext_of(FillMode m) {
     switch (m) {
         case FillMode::Constant: return Ext::Constant;
         case FillMode::Nearest: return Ext::Nearest;
@@ -35,7 +39,7 @@ inline Ext ext_of(FillMode m) {
 
 // scipy maps out-of-range spline taps with mirror for constant and wrap, and
 // with the mode itself otherwise.
-inline Ext tap_ext_of(FillMode m) {
+static inline Ext tap_ext_of(FillMode m) {
     switch (m) {
         case FillMode::Constant:
         case FillMode::Wrap: return Ext::Mirror;
@@ -47,7 +51,7 @@ inline Ext tap_ext_of(FillMode m) {
 
 // Maps a coordinate outside [0, len-1] back inside, as scipy's map_coordinate
 // does; Constant returns -1 to mean "use cval". `in` must be clamped already.
-inline double map_coordinate(double in, std::int64_t len, Ext mode) {
+static inline double map_coordinate(double in, std::int64_t len, Ext mode) {
     if (in < 0) {
         switch (mode) {
             case Ext::Mirror:
@@ -109,14 +113,14 @@ inline double map_coordinate(double in, std::int64_t len, Ext mode) {
 
 // An index that the mapping above could still leave out of range by rounding is
 // forced inside: the kernel never reads outside the image, whatever it is given.
-inline std::int64_t safe_index(std::int64_t idx, std::int64_t len) {
+static inline std::int64_t safe_index(std::int64_t idx, std::int64_t len) {
     return idx < 0 ? 0 : (idx >= len ? len - 1 : idx);
 }
 
 // Taps and weights of one axis for a sample at coordinate `cc`.
 // Returns false when the sample lies in the constant (cval) region.
 template <int ORDER>
-inline bool axis_taps(double cc, std::int64_t len, FillMode mode, std::int64_t taps[2], double weights[2]) {
+static inline bool axis_taps(double cc, std::int64_t len, FillMode mode, std::int64_t taps[2], double weights[2]) {
     cc = clamp_coordinate(cc);
     if (mode != FillMode::Nearest) {
         cc = map_coordinate(cc, len, ext_of(mode));
