@@ -1,6 +1,5 @@
 """`python -m pyimgaug {demo,preview,bench}` on small generated datasets."""
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -128,6 +127,7 @@ def _run_module(args, tty):
         proc = subprocess.run([sys.executable, "-m", "pyimgaug"] + args, capture_output=True,
                               timeout=120, env=env)
         return proc.returncode, proc.stderr.decode()
+    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX-only")
     master, slave = pty.openpty()
     try:
         proc = subprocess.Popen([sys.executable, "-m", "pyimgaug"] + args,
