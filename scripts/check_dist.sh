@@ -85,7 +85,7 @@ VPY="$WORK/venv/bin/python"
 
 step "test suite (from the sdist), run in $WORK/testrun against the installed wheel"
 mkdir -p "$WORK/testrun"
-tar -xzf "$SDIST" -C "$WORK/testrun" --strip-components=1 --wildcards '*/tests' '*/pyproject.toml'
+tar -xzf "$SDIST" -C "$WORK/testrun" --strip-components=1 --wildcards '*/tests' '*/examples' '*/pyproject.toml'
 cd "$WORK/testrun"
 [[ ! -e pyimgaug ]] || { echo "check_dist.sh: a source package in the test folder would shadow the wheel" >&2; exit 1; }
 "$VPY" - "$WORK/venv" <<'EOF'
