@@ -93,6 +93,10 @@ def main() -> None:
 
     print(f"pyimgaug {pyimgaug.__version__} from {os.path.dirname(pyimgaug.__file__)}; "
           f"OpenMP runtime: {pyimgaug._openmp.runtime_summary()}")
+    # Other processes competing for the cores change everything here (spinning
+    # threads suffer most when the cores are oversubscribed): say how busy it was.
+    load = getattr(os, "getloadavg", lambda: (float("nan"),) * 3)
+    print(f"CPUs: {os.cpu_count()}; load average at start: {load()[0]:.2f}")
     times = {name: [] for name, _, _ in CONFIGS}
     reference = None
     for r in range(args.rounds):
@@ -107,15 +111,18 @@ def main() -> None:
                 print(f"  {name:38s} torch threads {res['threads']} (interop {res['interop']}), "
                       f"OMP env before {res['env_before']} after {res['env_after']}")
             times[name] += res["times"]
+    print(f"load average at end: {load()[0]:.2f} (1-minute)")
     base = statistics.median(times["torch alone"])
     print(f"\n50 chained 256x256 matmul+relu, torch.set_num_threads(2), {args.rounds} processes x "
           f"{args.repeats} runs each, results checked against torch alone")
-    print(f"| configuration | median ms | min ms | max ms | ratio to torch alone |")
-    print(f"|---|---|---|---|---|")
+    print("| configuration | median ms | min ms | max ms | median / torch alone | min / torch alone |")
+    print("|---|---|---|---|---|---|")
+    base_min = min(times["torch alone"])
     for name, _, _ in CONFIGS:
         t = times[name]
         med = statistics.median(t)
-        print(f"| {name} | {med * 1e3:.2f} | {min(t) * 1e3:.2f} | {max(t) * 1e3:.2f} | {med / base:.2f} |")
+        print(f"| {name} | {med * 1e3:.2f} | {min(t) * 1e3:.2f} | {max(t) * 1e3:.2f} | {med / base:.2f} "
+              f"| {min(t) / base_min:.2f} |")
 
 
 if __name__ == "__main__":
