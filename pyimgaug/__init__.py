@@ -1,10 +1,9 @@
 """pyimgaug: Keras ImageDataGenerator semantics on a GIL-free C++ batch kernel."""
-# The compiled kernel loads first, through _openmp: it keeps idle kernel threads
-# from spinning without changing the environment other libraries see.
+# The compiled kernel loads first, through _openmp: it chooses the wait policy of
+# pyimgaug's own OpenMP threads without changing what other libraries see.
 from . import _openmp
-from ._openmp import load_core as _load_core
 
-_load_core()
+_openmp.load_core()
 from ._kernel import transform_batch
 from ._core import _has_openmp
 
