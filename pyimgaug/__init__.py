@@ -1,19 +1,17 @@
 """pyimgaug: Keras ImageDataGenerator semantics on a GIL-free C++ batch kernel."""
-import os as _os
+# The compiled kernel loads first, through _openmp: it chooses the wait policy of
+# pyimgaug's own OpenMP threads without changing what other libraries see.
+from . import _openmp
 
-# OpenMP's default lets idle kernel threads spin for a while after each batch.
-# A data pipeline shares the cores with decoding threads and the training loop,
-# where spinning threads steal the CPU they are waiting for (a batch measured 2-10x
-# slower on a busy 2-core machine). Sleep instead, unless the user chose otherwise.
-# This must happen before the OpenMP runtime loads with the compiled module.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
+_openmp.load_core()
 from ._kernel import transform_batch
 from ._core import _has_openmp
 
 __version__ = "0.1.0"
 
-__all__ = ["transform_batch"]
+from .build_info import show_config
+
+__all__ = ["transform_batch", "show_config"]
 
 # Keras-compatible generator layer.
 from .affine import apply_affine_transform, apply_brightness_shift, apply_channel_shift

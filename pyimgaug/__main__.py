@@ -1,10 +1,13 @@
-"""Command line: `python -m pyimgaug {demo,preview,bench} ...`.
+"""Command line: `python -m pyimgaug {demo,preview,bench,info} ...`.
 
-demo     builds a small sample dataset (generated, no network), runs one epoch of
-         the tutorial's augmentation with a progress bar and writes a preview grid.
+demo     builds a small sample dataset (generated, no network) in ./pyimgaug-demo/
+         (reused by later runs), runs one epoch of the tutorial's augmentation with
+         a progress bar and writes a preview grid there.
 preview  writes a labelled grid of one augmented batch of a class-per-folder
          directory, or (--compare) augmented images beside their originals.
 bench    prints images/second of flow_from_directory over a directory.
+info     prints the version, instruction set, threading runtime and library
+         versions: paste it into a bug report.
 """
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from typing import List, Optional
 
@@ -22,7 +24,7 @@ from . import ImageDataGenerator
 from .io import load_img, img_to_array
 from .preview import batch_labels, grid, to_display
 from .progress import Progress
-from .sample_data import make_sample_dataset
+from .sample_data import ensure_sample_dataset
 
 # The seed tutorial's augmentation.
 TUTORIAL_AUGMENTATION = dict(rotation_range=20, width_shift_range=0.2, height_shift_range=0.2, rescale=1.0 / 255)
@@ -125,14 +127,31 @@ def run_epochs(directory: str, args, epochs: int, batch_size: int, report: Optio
     return rates
 
 
+DEFAULT_DEMO_DIR = "pyimgaug-demo"
+
+
 def _cmd_demo(args) -> int:
-    root = args.dir or tempfile.mkdtemp(prefix="pyimgaug-demo-")
+    root = os.path.abspath(args.dir or DEFAULT_DEMO_DIR)
     data = os.path.join(root, "images")
-    print(f"Writing a sample dataset ({args.images_per_class} images per class) to {data}")
-    make_sample_dataset(data, images_per_class=args.images_per_class, seed=0)
+    try:
+        data, reused = ensure_sample_dataset(data, images_per_class=args.images_per_class, seed=0)
+    except OSError as e:
+        raise UsageError(str(e)) from e
+    if reused:
+        print(f"Reusing the sample dataset in {data} ({args.images_per_class} images per class)")
+    else:
+        print(f"Wrote a sample dataset ({args.images_per_class} images per class) to {data}")
     run_epochs(data, args, epochs=1, batch_size=32)
-    out = write_preview(data, args.out or os.path.join(root, "preview.png"), args, rows=4, cols=8, compare=False)
+    out = write_preview(data, os.path.abspath(args.out or os.path.join(root, "preview.png")), args,
+                        rows=4, cols=8, compare=False)
     print(f"Preview grid of one augmented batch: {out}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from .build_info import show_config
+
+    show_config()
     return 0
 
 
@@ -173,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="sample dataset, one augmented epoch, preview grid")
-    demo.add_argument("--dir", help="where to write the dataset and the grid (default: a new temporary folder)")
+    demo.add_argument("--dir", help=f"where to write the dataset and the grid (default: ./{DEFAULT_DEMO_DIR}); "
+                                    "a complete dataset there is reused")
     demo.add_argument("--out", help="path of the preview PNG (default: DIR/preview.png)")
     demo.add_argument("--images-per-class", type=_positive_int, default=64)
     _add_augmentation_args(demo)
@@ -203,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bound of the memory cache (default 1 GiB)")
     _add_augmentation_args(bench)
     bench.set_defaults(func=_cmd_bench)
+
+    info = sub.add_parser("info", help="version, instruction set, threading runtime, library versions")
+    info.set_defaults(func=_cmd_info)
     return parser
 
 

@@ -7,8 +7,12 @@ The same (seed, count) always writes the same pixels.
 """
 from __future__ import annotations
 
+import json
 import os
-from typing import Sequence
+import shutil
+import tempfile
+import zlib
+from typing import Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -66,3 +70,86 @@ def make_sample_dataset(directory: str, images_per_class: int = 24, classes: Seq
             else:
                 img.save(os.path.join(folder, f"{label}_{i:04d}.jpg"), quality=90)
     return directory
+
+
+# The demo keeps its dataset between runs. A manifest, written last, records how the
+# dataset was made and each file's length and CRC-32: a folder without it (an
+# interrupted run), made with other settings, or with a file missing, changed or
+# added is rebuilt; one that matches is reused as it is.
+MANIFEST = "pyimgaug-sample.json"
+_FORMAT = 1
+
+
+def _file_record(path: str) -> dict:
+    crc = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            crc = zlib.crc32(chunk, crc)
+    return {"bytes": os.path.getsize(path), "crc32": crc}
+
+
+def _listing(directory: str) -> dict:
+    """{relative path: record} for every file under `directory` except the manifest."""
+    files = {}
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, directory).replace(os.sep, "/")
+            if rel != MANIFEST:
+                files[rel] = _file_record(path)
+    return files
+
+
+def _settings(images_per_class: int, seed: int) -> dict:
+    return {"format": _FORMAT, "images_per_class": images_per_class, "seed": seed, "classes": list(CLASSES)}
+
+
+def sample_dataset_is_complete(directory: str, images_per_class: int, seed: int = 0) -> bool:
+    """True when `directory` holds exactly the dataset ensure_sample_dataset() would write."""
+    try:
+        with open(os.path.join(directory, MANIFEST)) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict) or manifest.get("settings") != _settings(images_per_class, seed):
+        return False
+    try:
+        return _listing(directory) == manifest.get("files")
+    except OSError:
+        return False
+
+
+def ensure_sample_dataset(directory: str, images_per_class: int = 64, seed: int = 0) -> Tuple[str, bool]:
+    """The demo's dataset in `directory`: reused when complete, otherwise (re)built.
+
+    Returns (directory, reused). A rebuild writes into a sibling folder and swaps it
+    in, so an interrupted run never leaves a half-written dataset that looks whole.
+    An existing `directory` is only replaced when it holds nothing but files of a
+    sample dataset (its manifest, the class folders); anything else is an OSError,
+    so a wrong --dir never deletes someone's pictures.
+    """
+    directory = os.path.abspath(directory)
+    if sample_dataset_is_complete(directory, images_per_class, seed):
+        return directory, True
+    if os.path.lexists(directory):
+        if not os.path.isdir(directory) or os.path.islink(directory):
+            raise OSError(f"{directory} exists and is not a folder; choose another demo directory")
+        foreign = sorted(set(os.listdir(directory)) - set(CLASSES) - {MANIFEST})
+        if foreign:
+            raise OSError(f"{directory} holds files that are not pyimgaug's sample data ({', '.join(foreign[:3])}); "
+                          "choose another demo directory")
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=os.path.basename(directory) + ".partial-", dir=parent)
+    try:
+        make_sample_dataset(staging, images_per_class=images_per_class, seed=seed)
+        manifest = {"settings": _settings(images_per_class, seed), "files": _listing(staging)}
+        with open(os.path.join(staging, MANIFEST), "w") as f:
+            json.dump(manifest, f, indent=0, sort_keys=True)
+        if os.path.lexists(directory):
+            shutil.rmtree(directory)
+        os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory, False

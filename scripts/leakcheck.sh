@@ -7,8 +7,10 @@
 #   scripts/leakcheck.sh            # 300 calls of each kind (a few minutes)
 #   CALLS=50 scripts/leakcheck.sh   # quicker
 #
-# Uses whatever pyimgaug `$PYTHON` (default python3) imports, normally the
-# regular (non-sanitized) build; valgrind cannot run an ASan build.
+# Uses the pyimgaug that `$PYTHON` (default python3) imports, normally the regular
+# (non-sanitized) build; valgrind cannot run an ASan build. When $PYTHON has no
+# pyimgaug, the script installs this source tree (and numpy) into its own virtual
+# environment, build/leakcheck-venv, and uses that.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,15 @@ LOG="$OUT_DIR/valgrind.log"
 DRIVER="$OUT_DIR/driver.py"
 
 command -v valgrind >/dev/null || { echo "leakcheck.sh: valgrind is not installed" >&2; exit 2; }
+if ! (cd / && "$PYTHON" -c 'import pyimgaug._core' 2>/dev/null); then
+    VENV="$ROOT/build/leakcheck-venv"
+    if ! (cd / && "$VENV/bin/python" -c 'import pyimgaug._core' 2>/dev/null); then
+        echo "== $PYTHON has no pyimgaug: installing this source tree into $VENV"
+        "$PYTHON" -m venv "$VENV"
+        "$VENV/bin/python" -m pip install -q "$ROOT"
+    fi
+    PYTHON="$VENV/bin/python"
+fi
 # The real interpreter, not a wrapper script (valgrind would trace the wrapper).
 PYEXE=$("$PYTHON" -c 'import sys; print(sys.executable)')
 

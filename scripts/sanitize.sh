@@ -5,10 +5,10 @@
 #   scripts/sanitize.sh                 # build (a few minutes) + run tests/test_kernel_*.py
 #   scripts/sanitize.sh -k hostile      # extra arguments go to pytest
 #
-# The sanitized package is installed (not editable) into its own virtual
-# environment, build/sanitize-venv, created with --system-site-packages so that
-# numpy, scipy, Pillow, pytest and hypothesis come from the interpreter that runs
-# this script; nothing is installed into or removed from that interpreter.
+# The sanitized package and the test extra (numpy, scipy, Pillow, pytest,
+# hypothesis, ...) are installed into their own virtual environment,
+# build/sanitize-venv, made from $PYTHON without its site-packages: nothing is
+# installed into or removed from that interpreter, and nothing of it is needed.
 #
 # Exit status: non-zero when the build fails, a test fails, or any sanitizer
 # report was written (UBSan is built with -fno-sanitize-recover=all, so undefined
@@ -39,48 +39,32 @@ if [[ ! -e "$ASAN_LIB" ]]; then
     exit 2
 fi
 
+# A venv left by an older version of this script saw the base interpreter's packages.
+if grep -qs '^include-system-site-packages = true' "$VENV/pyvenv.cfg"; then
+    echo "== $VENV was made with --system-site-packages: making it afresh"
+    rm -rf "$VENV"
+fi
 if [[ ! -x "$VENV/bin/python" ]]; then
     echo "== creating $VENV"
-    "$PYTHON" -m venv --system-site-packages "$VENV"
+    "$PYTHON" -m venv "$VENV"
 fi
 VPY="$VENV/bin/python"
-SITE=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-
-# An editable install of pyimgaug in the base interpreter registers an import hook
-# (and adds the source tree to sys.path) that would shadow the sanitized build
-# inside this venv. sitecustomize runs after every .pth file, so it can undo that
-# for this venv only.
-cat > "$SITE/sitecustomize.py" <<'EOF'
-# Written by scripts/sanitize.sh: import pyimgaug from this venv, never from an
-# editable install or source tree that the base interpreter exposes.
-import glob
-import os
-import sys
-
-sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("_editable_skbc_")]
-
-
-def _source_tree(p):
-    pkg = os.path.join(p or os.getcwd(), "pyimgaug")
-    return os.path.isfile(os.path.join(pkg, "__init__.py")) and not glob.glob(os.path.join(pkg, "_core*"))
-
-
-sys.path[:] = [p for p in sys.path if not _source_tree(p)]
-EOF
 
 if [[ "${SANITIZE_SKIP_BUILD:-0}" != 1 ]]; then
     echo "== building pyimgaug with -fsanitize=$SANITIZE into $VENV (build dir $BUILD_DIR)"
-    # --ignore-installed: never touch a pyimgaug installed outside the venv.
-    "$VPY" -m pip install . --no-build-isolation --no-deps --ignore-installed --no-cache-dir -q \
+    # The build runs without isolation so that build/sanitize is reused (incremental
+    # rebuilds): the build requirements go into the venv first.
+    "$VPY" -m pip install -q scikit-build-core pybind11 ninja cmake
+    "$VPY" -m pip install ".[test]" --no-build-isolation --no-cache-dir -q \
         -C "build-dir=$BUILD_DIR" \
         -C "cmake.build-type=RelWithDebInfo" \
         -C "cmake.define.PYIMGAUG_SANITIZE=$SANITIZE" \
         -C "cmake.define.CMAKE_CXX_FLAGS=-fno-sanitize-recover=all -fsanitize=float-cast-overflow"
 fi
 
-# Run from a neutral directory (-P keeps it off sys.path), and prove we got the
-# sanitized extension before trusting a clean run.
-CORE=$(cd / && LD_PRELOAD="$ASAN_LIB" ASAN_OPTIONS=detect_leaks=0 "$VPY" -P -c 'import pyimgaug._core as c; print(c.__file__)')
+# Run from a neutral directory, and prove we got the sanitized extension before
+# trusting a clean run.
+CORE=$(cd / && LD_PRELOAD="$ASAN_LIB" ASAN_OPTIONS=detect_leaks=0 "$VPY" -c 'import pyimgaug._core as c; print(c.__file__)')
 case "$CORE" in
     "$VENV"/*) ;;
     *) echo "sanitize.sh: imported $CORE, not the venv's build" >&2; exit 2 ;;
@@ -106,7 +90,7 @@ env LD_PRELOAD="$ASAN_LIB" \
     ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:log_path=$LOG_DIR/asan" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     PYTHONFAULTHANDLER=1 \
-    "$VPY" -P -m pytest tests/test_kernel_*.py -q -p no:cacheprovider --capture=sys "$@" 2>&1 | tee "$LOG_DIR/pytest.log"
+    "$VENV/bin/pytest" tests/test_kernel_*.py -q -p no:cacheprovider --capture=sys "$@" 2>&1 | tee "$LOG_DIR/pytest.log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -1,8 +1,13 @@
 #include "kernel/parallel.hpp"
 
-#include <pthread.h>
-
 #include <cstdlib>
+
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
+#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <intrin.h>
+#endif
 
 #include "kernel/isa.hpp"
 
@@ -11,12 +16,14 @@ namespace {
 
 std::atomic<bool> g_forked_child{false};
 
+#if !defined(_WIN32)
 void mark_forked_child() { g_forked_child.store(true); }
 
 struct ForkWatcher {
     ForkWatcher() { pthread_atfork(nullptr, nullptr, mark_forked_child); }
 };
 const ForkWatcher g_fork_watcher;
+#endif  // Windows has no fork(): its processes start fresh, so OpenMP stays usable.
 
 }  // namespace
 
@@ -49,12 +56,39 @@ int default_num_threads() {
 #endif
 }
 
+#ifdef PYIMGAUG_BUILT_AVX2
+namespace {
+
+// PYIMGAUG_DISABLE_AVX2=1 forces the baseline loops, so tests can check both
+// copies against the references on one machine.
+bool avx2_disabled_by_environment() {
+    const char* v = std::getenv("PYIMGAUG_DISABLE_AVX2");
+    return v && v[0] == '1';
+}
+
+}  // namespace
+#endif
+
 bool cpu_has_avx2() {
 #if defined(PYIMGAUG_BUILT_AVX2) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-    // PYIMGAUG_DISABLE_AVX2=1 forces the baseline loops, so tests can check both
-    // copies against the references on one machine.
     static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                            !(std::getenv("PYIMGAUG_DISABLE_AVX2") && std::getenv("PYIMGAUG_DISABLE_AVX2")[0] == '1');
+                            !avx2_disabled_by_environment();
+    return has;
+#elif defined(PYIMGAUG_BUILT_AVX2) && defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+    // MSVC has no __builtin_cpu_supports: CPUID leaf 1 (FMA, OSXSAVE, AVX), leaf 7
+    // (AVX2), and XGETBV to check that the OS saves the YMM registers.
+    static const bool has = [] {
+        int r[4];
+        __cpuid(r, 0);
+        if (r[0] < 7) return false;
+        __cpuid(r, 1);
+        const bool fma = (r[2] >> 12) & 1, osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
+        if (!(fma && osxsave && avx)) return false;
+        if ((_xgetbv(0) & 0x6) != 0x6) return false;
+        __cpuidex(r, 7, 0);
+        const bool avx2 = (r[1] >> 5) & 1;
+        return avx2 && !avx2_disabled_by_environment();
+    }();
     return has;
 #else
     return false;

@@ -1,0 +1,131 @@
+"""What a bug report needs to say: `pyimgaug.show_config()` / `python -m pyimgaug info`.
+
+The version and build of pyimgaug, the instruction set picked at run time, the
+threading runtime and its defaults, and the versions of the libraries whose
+behaviour pyimgaug reproduces or depends on (NumPy, Pillow, the references).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+from typing import Dict, List, Optional, Tuple
+
+# Environment variables that change what the kernel or its runtime does.
+_THREADING_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "OMP_DYNAMIC",
+                  "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "PYIMGAUG_DISABLE_AVX2")
+# Optional libraries: versions read from their metadata, so nothing is imported.
+_OPTIONAL = ("scipy", "keras_preprocessing", "keras", "tensorflow", "torch", "pandas", "opencv-python-headless",
+             "opencv-python")
+
+
+def _cpu_flags() -> Optional[set]:
+    """The CPU's feature flags on Linux (None elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def instruction_set() -> str:
+    """The copy of the hot loops this process runs, and why."""
+    from . import _core
+
+    if _core.cpu_has_avx2():
+        return "AVX2 + FMA (picked at run time)"
+    if os.environ.get("PYIMGAUG_DISABLE_AVX2", "").startswith("1"):
+        return "baseline (PYIMGAUG_DISABLE_AVX2=1)"
+    machine = platform.machine().lower()
+    if machine not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return f"baseline (no AVX2 copy on {platform.machine()})"
+    flags = _cpu_flags()
+    if flags is not None and not {"avx2", "fma"} <= flags:
+        return "baseline (this CPU lacks AVX2 or FMA)"
+    return "baseline (this build has no AVX2 copy)"
+
+
+def _version(dist: str) -> Optional[str]:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _pillow_resize_behaviour() -> Optional[str]:
+    """The Pillow resize behaviour the kernel reproduces, when this build selects one."""
+    try:
+        from .pillow_compat import resize_behaviour_info
+    except ImportError:
+        return None
+    try:
+        info = resize_behaviour_info()
+    except Exception as e:  # a report must still print if the probe itself fails
+        return f"unknown ({type(e).__name__}: {e})"
+    return ", ".join(f"{k}={v}" for k, v in info.items())
+
+
+def config_info() -> List[Tuple[str, str]]:
+    """(label, value) pairs in the order show_config() prints them."""
+    import numpy
+    import PIL
+    from PIL import features
+
+    from . import __version__, _core, _openmp
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    libc = " ".join(platform.libc_ver()).strip() or "-"
+    rows: List[Tuple[str, str]] = [
+        ("pyimgaug", f"{__version__} ({os.path.dirname(os.path.abspath(__file__))})"),
+        ("compiled kernel", os.path.basename(_core.__file__)),
+        ("Python", f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"),
+        ("platform", f"{platform.platform()}; {platform.machine()}; libc {libc}"),
+        ("CPU", f"{_cpu_name()}; {cpus} CPUs available to this process"),
+        ("instruction set", instruction_set()),
+        ("threading runtime", _openmp.runtime_summary()),
+        ("default kernel threads", f"{_core.default_num_threads()} (num_threads=None)"),
+        ("OpenMP wait policy", _openmp.wait_policy() if _core._has_openmp else "-"),
+    ]
+    env = {k: os.environ[k] for k in _THREADING_ENV if k in os.environ}
+    rows.append(("threading environment", ", ".join(f"{k}={v}" for k, v in env.items()) or "(none set)"))
+    rows.append(("NumPy", numpy.__version__))
+    jpeg = features.version("jpg") if features.check("jpg") else "absent"
+    if features.check_feature("libjpeg_turbo"):
+        jpeg = f"libjpeg-turbo {features.version_feature('libjpeg_turbo')}"
+    rows.append(("Pillow", f"{PIL.__version__} (JPEG: {jpeg}, zlib {features.version('zlib') or 'absent'})"))
+    behaviour = _pillow_resize_behaviour()
+    if behaviour is not None:
+        rows.append(("Pillow resize behaviour", behaviour))
+    others = [f"{d} {v}" for d in _OPTIONAL if (v := _version(d))]
+    rows.append(("optional libraries", ", ".join(others) or "(none installed)"))
+    return rows
+
+
+def config_dict() -> Dict[str, str]:
+    return dict(config_info())
+
+
+def show_config() -> None:
+    """Prints pyimgaug's build and run-time configuration (paste it into bug reports)."""
+    rows = config_info()
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k + ':':{width + 1}s} {v}")
