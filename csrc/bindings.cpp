@@ -159,5 +159,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("default_num_threads", &default_num_threads,
           "Threads used when num_threads is None: OpenMP's default (OMP_NUM_THREADS), 1 in a forked child.");
     m.def("cpu_has_avx2", &cpu_has_avx2, "Whether the AVX2 loops are built and used on this CPU.");
+    m.def("_set_openmp_pool", &set_openmp_pool, py::arg("enabled"),
+          "Whether parallel loops use OpenMP's thread pool (otherwise threads started per call).");
+    m.def("_openmp_pool_enabled", &openmp_pool_enabled,
+          "Whether parallel loops use OpenMP's thread pool.");
     m.attr("_has_openmp") = py::bool_(has_openmp());
 }

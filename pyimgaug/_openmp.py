@@ -14,9 +14,12 @@ and applies it to every library that shares that runtime. So:
   numpy's BLAS) see the user's environment and keep their own policy.
 - a build from source links the system's runtime under its common name
   (`libgomp.so.1`), which torch and others share: the environment is left alone,
-  because PASSIVE would then apply to their threads too. Set OMP_WAIT_POLICY
-  yourself to choose for all of them.
-- a policy the user set in the environment is never overridden.
+  because PASSIVE would then apply to their threads too. Instead the kernel does
+  not use that runtime's pool: each batch starts its threads (std::thread, some
+  tens of microseconds) and they exit when it is done, so nothing spins between
+  batches and the shared runtime keeps its defaults for everyone else.
+- a policy the user set in the environment is never overridden, and the kernel
+  then uses the OpenMP pool under it (the user chose for all libraries).
 """
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 # OpenMP runtimes by file name: GCC, LLVM, Intel, MSVC.
 _RUNTIME_PATTERNS = ("libgomp*", "libomp*", "libiomp*", "vcomp*")
 
-# What happened at import, for show_config(): "user", "pyimgaug" or "runtime default".
+# What happened at import, for show_config(): "user", "pyimgaug", "own threads" or
+# "runtime default".
 wait_policy_source = "runtime default"
 
 
@@ -53,7 +57,11 @@ def load_core() -> ModuleType:
         wait_policy_source = "user"
         return importlib.import_module("pyimgaug._core")
     if not bundled_runtimes():
-        return importlib.import_module("pyimgaug._core")
+        core = importlib.import_module("pyimgaug._core")
+        if core._has_openmp:
+            core._set_openmp_pool(False)
+            wait_policy_source = "own threads"
+        return core
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         core = importlib.import_module("pyimgaug._core")
@@ -74,6 +82,9 @@ def wait_policy() -> str:
         return f"{os.environ.get('OMP_WAIT_POLICY', '?')} (set in the environment)"
     if wait_policy_source == "pyimgaug":
         return "PASSIVE (for pyimgaug's own runtime copy only; the environment is unchanged)"
+    if wait_policy_source == "own threads":
+        return ("none: the OpenMP runtime is shared with other libraries, so the kernel starts "
+                "its threads per batch and they exit (set OMP_WAIT_POLICY to use the runtime's pool)")
     return "the runtime's default (a runtime shared with other libraries; set OMP_WAIT_POLICY to choose)"
 
 

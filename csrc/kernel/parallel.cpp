@@ -35,7 +35,15 @@ bool has_openmp() {
 #endif
 }
 
-bool openmp_usable() { return has_openmp() && !g_forked_child.load(); }
+namespace {
+std::atomic<bool> g_openmp_pool{true};
+}  // namespace
+
+void set_openmp_pool(bool enabled) { g_openmp_pool.store(enabled); }
+
+bool openmp_pool_enabled() { return has_openmp() && g_openmp_pool.load(); }
+
+bool openmp_usable() { return has_openmp() && g_openmp_pool.load() && !g_forked_child.load(); }
 
 int max_useful_threads() {
     static const int n = [] {

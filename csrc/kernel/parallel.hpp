@@ -14,9 +14,17 @@
 namespace pyimgaug {
 
 bool has_openmp();
-// False in a process forked after this module was loaded: libgomp's pool is not
-// fork-safe, so such a child uses std::thread instead.
+// False in a process forked after this module was loaded (libgomp's pool is not
+// fork-safe), or after set_openmp_pool(false): such a process uses std::thread.
 bool openmp_usable();
+// Whether parallel loops may use the OpenMP runtime's thread pool. The Python
+// layer turns it off when that runtime is shared with other libraries and nobody
+// chose a wait policy: the pool's idle threads would spin after every batch
+// (stealing the cores that decoding and the training loop wait for), and the only
+// way to stop that, OMP_WAIT_POLICY, would change every other library's threads
+// too. Threads started per call exit when the batch is done.
+void set_openmp_pool(bool enabled);
+bool openmp_pool_enabled();
 // Threads used when the caller does not say: OpenMP's default (OMP_NUM_THREADS
 // honoured) in the parent, 1 in a forked child (its parent already parallelises).
 int default_num_threads();
