@@ -24,7 +24,7 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
 
     if (spec.resize) {
         if (!prepare_resize(st.plan, src.height, src.width, spec.resize_height, spec.resize_width, spec.filter,
-                            spec.channels))
+                            spec.channels, spec.resize_behaviour))
             return Status::OutOfMemory;
         const std::size_t bytes = static_cast<std::size_t>(spec.resize_height) *
                                   static_cast<std::size_t>(spec.resize_width) *
