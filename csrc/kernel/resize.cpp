@@ -33,12 +33,12 @@ void resize_nearest(const ImageView& src, std::size_t sample_bytes, int channels
 }
 
 
-// Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
 // Pillow 11.0-12.2 store 16-bit samples with each byte clipped on its own.
 bool u16_byte_clip(ResizeBehaviour b) {
     return b == ResizeBehaviour::Pillow11_0 || b == ResizeBehaviour::Pillow12_2;
 }
 
+// Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
 void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
                      const ResizePlan& plan, bool avx2, ResizeScratch& scratch, unsigned char* dst) {
     const AxisCoeffs& h = plan.horizontal;
