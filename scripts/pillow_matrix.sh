@@ -49,6 +49,7 @@ for V in "${RELEASES[@]}"; do
     FAILED=$(grep -oE "[0-9]+ failed" <<<"$SUMMARY" | grep -oE "[0-9]+" || echo 0)
     ERRORS=$(grep -oE "[0-9]+ errors?" <<<"$SUMMARY" | grep -oE "[0-9]+" || echo 0)
     [ "$RC" -eq 0 ] || { tail -30 "$LOG"; STATUS=1; }
+    echo "$SUMMARY"
     if DIFF=$("$VENV/bin/python" -P scripts/pillow_matrix_diff.py 2>>"$LOG"); then
         FIELDS=$("$VENV/bin/python" -c 'import json,sys; d=json.loads(sys.argv[1]); print("%s|%s|%s|%s" % (d["behaviour"], d["probe"], d["resize_max_abs_diff"], d["directory_max_abs_diff"]))' "$DIFF")
         IFS='|' read -r BEHAVIOUR PROBE RMAX DMAX <<<"$FIELDS"
