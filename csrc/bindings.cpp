@@ -39,7 +39,7 @@ std::vector<Status> run(const BatchSpec& spec) {
 
 py::array transform_batch(const py::list& images, const py::object& matrices_obj, py::array out,
                           const py::object& resize_to, int filter, int order, int mode, double cval, double scale,
-                          double offset, int num_threads) {
+                          double offset, int num_threads, int resize_behaviour) {
     BatchSpec spec;
     const std::size_t n = images.size();
     // Keep the arrays referenced for the duration of the call.
@@ -106,6 +106,9 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
     }
     if (filter < 0 || filter > 5) throw std::invalid_argument("resample: unknown filter");
     spec.filter = static_cast<Filter>(filter);
+    if (resize_behaviour < 0 || resize_behaviour >= kResizeBehaviourCount)
+        throw std::invalid_argument("resize_behaviour: unknown behaviour");
+    spec.resize_behaviour = static_cast<ResizeBehaviour>(resize_behaviour);
     if (order < 0 || order > 5) throw std::invalid_argument("order: must be between 0 and 5");
     spec.order = order;
     if (mode < 0 || mode > 3) throw std::invalid_argument("fill_mode: unknown mode");
@@ -155,7 +158,7 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "pyimgaug's native batch kernel; use pyimgaug.transform_batch, which validates arguments.";
     m.def("transform_batch", &transform_batch, py::arg("images"), py::arg("matrices"), py::arg("out"),
           py::arg("resize_to"), py::arg("filter"), py::arg("order"), py::arg("mode"), py::arg("cval"),
-          py::arg("scale"), py::arg("offset"), py::arg("num_threads"));
+          py::arg("scale"), py::arg("offset"), py::arg("num_threads"), py::arg("resize_behaviour"));
     m.def("default_num_threads", &default_num_threads,
           "Threads used when num_threads is None: OpenMP's default (OMP_NUM_THREADS), 1 in a forked child.");
     m.def("cpu_has_avx2", &cpu_has_avx2, "Whether the AVX2 loops are built and used on this CPU.");

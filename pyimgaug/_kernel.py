@@ -12,6 +12,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
+from . import pillow_compat as _pillow_compat
 
 RESAMPLE_FILTERS = {"nearest": 0, "box": 1, "bilinear": 2, "hamming": 3, "bicubic": 4, "lanczos": 5}
 FILL_MODES = {"constant": 0, "nearest": 1, "reflect": 2, "wrap": 3}
@@ -188,6 +189,7 @@ def transform_batch(
     dtype: str = "float32",
     out: Optional[np.ndarray] = None,
     num_threads: Optional[int] = None,
+    resize_behaviour: Optional[str] = None,
 ) -> np.ndarray:
     """Resize, warp and rescale a whole batch of images in one native call.
 
@@ -221,6 +223,10 @@ def transform_batch(
         dtype: float32, float64 or uint8.
         out: optional C-contiguous (N, h, w, C) array of ``dtype`` to write into.
         num_threads: threads to use; None means OpenMP's default (1 in a forked child).
+        resize_behaviour: None (default) resizes as the installed Pillow does: its
+            release's rules, checked against it at first use (if they differ, Pillow
+            itself resizes, with a warning); or a name from
+            ``pyimgaug.pillow_compat.BEHAVIOURS`` to apply one release's rules, unchecked.
 
     Returns:
         The (N, h, w, C) output array (``out`` itself when given; otherwise new).
@@ -242,6 +248,7 @@ def transform_batch(
     scale = _finite_number(scale, "scale")
     offset = _finite_number(offset, "offset")
     out_dtype = _output_dtype(dtype)
+    behaviour_code = _pillow_compat.behaviour_code(resize_behaviour)
     if num_threads is not None:
         if isinstance(num_threads, (bool, np.bool_)) or not isinstance(num_threads, (numbers.Integral, np.integer)):
             raise TypeError(f"num_threads must be a positive integer or None; got {num_threads!r}")
@@ -297,7 +304,11 @@ def transform_batch(
             raise ValueError("out must not share memory with the input images")
     if n == 0:
         return out
+    if resize is not None and resize_behaviour is None and not _pillow_compat.kernel_resize_is_exact():
+        # The installed Pillow resizes differently from every rule set we know.
+        image_list = _pillow_compat.pillow_resize_images(image_list, resize, resample.lower())
+        resize = None
     return _core.transform_batch(
         image_list, m, out, resize, filter_code, int(order), mode_code, cval, scale, offset,
-        -1 if num_threads is None else num_threads,
+        -1 if num_threads is None else num_threads, behaviour_code,
     )

@@ -427,8 +427,10 @@ def _pillow_resize(x, target_size, interpolation):
     if x.shape[0] == th and x.shape[1] == tw:
         return x.astype(np.float32)
     c = x.shape[2]
-    mode = {1: 'L', 3: 'RGB', 4: 'RGBA'}[c]
-    img = pil_image.fromarray(x[:, :, 0] if c == 1 else x, mode)
+    # The mode ('L', 'RGB', 'RGBA') follows from the uint8 array's shape; passing
+    # it is deprecated in Pillow 11.3-12.x.
+    img = pil_image.fromarray(np.ascontiguousarray(x[:, :, 0] if c == 1 else x, dtype=np.uint8))
+    assert img.mode == {1: 'L', 3: 'RGB', 4: 'RGBA'}[c], img.mode
     img = img.resize((tw, th), _PIL_INTERPOLATION_METHODS[interpolation])
     out = np.asarray(img, dtype=np.float32)
     return out.reshape(th, tw, c)

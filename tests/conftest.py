@@ -40,19 +40,21 @@ def _smooth_image(rng, h, w, channels):
 def write_image(path, rng, h, w, mode):
     """Writes a random smooth image of `mode` ('L', 'RGB', 'RGBA', 'P', 'I;16') to `path`."""
     if mode == "L":
-        img = Image.fromarray(_smooth_image(rng, h, w, 1)[:, :, 0], "L")
+        img = Image.fromarray(_smooth_image(rng, h, w, 1)[:, :, 0])
     elif mode == "RGB":
-        img = Image.fromarray(_smooth_image(rng, h, w, 3), "RGB")
+        img = Image.fromarray(_smooth_image(rng, h, w, 3))
     elif mode == "RGBA":
-        img = Image.fromarray(_smooth_image(rng, h, w, 4), "RGBA")
+        img = Image.fromarray(_smooth_image(rng, h, w, 4))
     elif mode == "P":
-        img = Image.fromarray(_smooth_image(rng, h, w, 3), "RGB").convert("P")
+        img = Image.fromarray(_smooth_image(rng, h, w, 3)).convert("P")
     elif mode == "I;16":
         arr = _smooth_image(rng, h, w, 1)[:, :, 0].astype(np.uint16) * 257
         img = Image.fromarray(arr)
         assert img.mode == "I;16", img.mode
     else:
         raise ValueError(mode)
+    # (Pillow infers the mode from the array: its `mode` argument is deprecated in 11.3-12.x.)
+    assert img.mode == mode or (mode == "I;16" and img.mode.startswith("I;16")), (img.mode, mode)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     img.save(path)
     return path

@@ -5,8 +5,9 @@ channel at a time, so that the kernel is compared against the libraries whose
 semantics it promises to reproduce:
 
 * stage 1 (resize): ``PIL.Image.resize`` per channel ('L' for uint8, 'I;16' for
-  uint16 ('I' for NEAREST), 'F' for float32), which rounds and clips integer results after each
-  pass exactly as Pillow does;
+  uint16 ('I' for NEAREST, and before Pillow 11.0, which cannot resize 'I;16'),
+  'F' for float32), which rounds and clips integer results after each pass
+  exactly as the installed Pillow does;
 * stage 2 (warp): ``scipy.ndimage.affine_transform`` per channel in float64
   (orders 0 and 1 without a prefilter; orders 2-5 with scipy's default
   ``prefilter=True``, see ``scipy_spline_warp``);
@@ -130,6 +131,18 @@ def pillow_resize_channel(channel: np.ndarray, size_hw, resample: str) -> np.nda
         # nearest only copies values, so use the 32-bit path that agrees with the rest.
         im = Image.fromarray(channel.astype(np.int32))
         assert im.mode == "I", im.mode
+    elif channel.dtype == np.uint16 and not pillow_can_resize_uint16():
+        # Pillow before 11.0 cannot resize 'I;16' with a filter. Its 32-bit 'I'
+        # resize has the same arithmetic (double sums, ROUND_UP) without the
+        # 16-bit store, so do the passes one at a time, in those releases' order
+        # (width first), clipping to 0..65535 after each as a 16-bit store does.
+        out = channel.astype(np.int32)
+        for size in ((w, out.shape[0]), (w, h)):
+            if size != (out.shape[1], out.shape[0]):
+                im = Image.fromarray(out)
+                assert im.mode == "I", im.mode
+                out = np.clip(np.asarray(im.resize(size, _pil_filter(resample))), 0, 65535).astype(np.int32)
+        return out.astype(np.uint16)
     elif channel.dtype == np.uint16:
         im = Image.fromarray(channel)
         assert im.mode.startswith("I;16"), im.mode
@@ -141,6 +154,13 @@ def pillow_resize_channel(channel: np.ndarray, size_hw, resample: str) -> np.nda
     out = np.asarray(im.resize((w, h), _pil_filter(resample)))
     assert out.shape == (h, w), out.shape
     return out.astype(channel.dtype, copy=False)
+
+
+def pillow_can_resize_uint16() -> bool:
+    """Whether the installed Pillow resizes 'I;16' images with filters (11.0 on)."""
+    from pyimgaug.pillow_compat import pillow_can_resize_uint16 as can
+
+    return can()
 
 
 def pillow_resize(image: np.ndarray, size_hw, resample: str) -> np.ndarray:

@@ -19,7 +19,11 @@ double hamming_filter(double x) {
     if (x == 0.0) return 1.0;
     if (x >= 1.0) return 0.0;
     x = x * kPi;
-    return std::sin(x) / x * (0.54 + 0.46 * std::cos(x));
+    // Pillow writes the window's constants as float literals (0.54f, 0.46f), which C
+    // widens to double: 0.540000021..., 0.460000008... Doubles 0.54 and 0.46 move a
+    // few weights by one 22-bit fixed-point unit, and a few 8-bit samples by one level.
+    constexpr double k054 = static_cast<double>(0.54f), k046 = static_cast<double>(0.46f);
+    return std::sin(x) / x * (k054 + k046 * std::cos(x));
 }
 
 double bicubic_filter(double x) {

@@ -33,6 +33,11 @@ void resize_nearest(const ImageView& src, std::size_t sample_bytes, int channels
 }
 
 
+// Pillow 11.0-12.2 store 16-bit samples with each byte clipped on its own.
+bool u16_byte_clip(ResizeBehaviour b) {
+    return b == ResizeBehaviour::Pillow11_0 || b == ResizeBehaviour::Pillow12_2;
+}
+
 // Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
 void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
                      const ResizePlan& plan, bool avx2, ResizeScratch& scratch, unsigned char* dst) {
@@ -52,6 +57,7 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
         case DType::U16:
             PYIMGAUG_PICK(avx2, horizontal_u16_entry)(src, src_stride, rows, channels, h.first.data(),
                                                       h.count.data(), h.weights.data(), h.ksize, plan.out_width,
+                                                      u16_byte_clip(plan.behaviour),
                                                       reinterpret_cast<std::uint16_t*>(dst));
             break;
         default:
@@ -79,7 +85,8 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
     if (dtype == DType::U16)
         PYIMGAUG_PICK(avx2, vertical_u16_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
                                                 v.weights.data(), v.ksize, plan.out_height, first_row,
-                                                scratch.accum.data(), reinterpret_cast<std::uint16_t*>(dst));
+                                                scratch.accum.data(), u16_byte_clip(plan.behaviour),
+                                                reinterpret_cast<std::uint16_t*>(dst));
     else
         PYIMGAUG_PICK(avx2, vertical_f32_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
                                                 v.weights.data(), v.ksize, plan.out_height, first_row,
@@ -88,10 +95,29 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
 
 }  // namespace
 
+bool vertical_pass_first(ResizeBehaviour behaviour, std::int64_t in_height, std::int64_t in_width,
+                         std::int64_t out_height, std::int64_t out_width) {
+    switch (behaviour) {
+        case ResizeBehaviour::Pillow13_0:
+            // Resample.c (13.0): the height shrinks by more than twice as many pixels as the width.
+            return in_height > out_height && (in_height - out_height) > 2 * (in_width - out_width);
+        case ResizeBehaviour::Pillow12_2:
+        case ResizeBehaviour::Pillow12_3:
+            // Image.py (12.2, 12.3): an image more than 100 times taller than wide that
+            // shrinks in height is resized in two calls, height first.
+            return in_height > 100 * in_width && out_height < in_height;
+        case ResizeBehaviour::Pillow9_1:
+        case ResizeBehaviour::Pillow11_0:
+            break;
+    }
+    return false;
+}
+
 bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_width, std::int64_t out_height,
-                    std::int64_t out_width, Filter filter, int channels) {
+                    std::int64_t out_width, Filter filter, int channels, ResizeBehaviour behaviour) {
     if (plan.in_height == in_height && plan.in_width == in_width && plan.out_height == out_height &&
-        plan.out_width == out_width && plan.filter == filter && plan.channels == channels)
+        plan.out_width == out_width && plan.filter == filter && plan.channels == channels &&
+        plan.behaviour == behaviour)
         return true;
     plan = ResizePlan{};
     plan.in_height = in_height;
@@ -100,6 +126,7 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.out_width = out_width;
     plan.filter = filter;
     plan.channels = channels;
+    plan.behaviour = behaviour;
     if (filter == Filter::Nearest) {
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
@@ -143,11 +170,11 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     const bool avx2 = cpu_has_avx2();
     const std::int64_t sample_bytes = static_cast<std::int64_t>(sample);
 
-    // Pillow 13 runs the vertical pass first when the height shrinks by
-    // more than twice as many pixels as the width; the order matters because the
-    // intermediate image is rounded and clipped like the final one.
-    const bool vertical_first = need_h && need_v && plan.in_height > plan.out_height &&
-                                (plan.in_height - plan.out_height) > 2 * (plan.in_width - plan.out_width);
+    // The order matters because the intermediate image is rounded and clipped like
+    // the final one; which order Pillow uses depends on its release.
+    const bool vertical_first = need_h && need_v &&
+                                vertical_pass_first(plan.behaviour, plan.in_height, plan.in_width, plan.out_height,
+                                                    plan.out_width);
 
     if (vertical_first) {
         const std::int64_t mid_stride = plan.in_width * channels * sample_bytes;

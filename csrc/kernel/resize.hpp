@@ -22,11 +22,17 @@ struct ResizePlan {
     std::vector<std::int32_t> horizontal_padded;
     int horizontal_groups = 0;  // groups of 8 taps per output sample
     int channels = 0;
+    ResizeBehaviour behaviour = ResizeBehaviour::Pillow13_0;  // pass order and uint16 store
 };
 
 // Prepares `plan` for the geometry; returns false for sizes too large to tabulate.
 bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_width, std::int64_t out_height,
-                    std::int64_t out_width, Filter filter, int channels);
+                    std::int64_t out_width, Filter filter, int channels, ResizeBehaviour behaviour);
+
+// Whether `behaviour`'s Pillow runs the vertical pass before the horizontal one for
+// this geometry (only meaningful when both passes are needed).
+bool vertical_pass_first(ResizeBehaviour behaviour, std::int64_t in_height, std::int64_t in_width,
+                         std::int64_t out_height, std::int64_t out_width);
 
 // Per-thread scratch memory for a resize; grows, never shrinks, within one call.
 struct ResizeScratch {

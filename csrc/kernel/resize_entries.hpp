@@ -11,11 +11,11 @@
     void vertical_u8_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,               \
                            const std::int32_t*, int, std::int64_t, std::int64_t, std::int32_t*, std::uint8_t*);    \
     void horizontal_u16_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \
-                              const double*, int, std::int64_t, std::uint16_t*);                                   \
+                              const double*, int, std::int64_t, bool, std::uint16_t*);                             \
     void horizontal_f32_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \
                               const double*, int, std::int64_t, float*);                                           \
     void vertical_u16_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,              \
-                            const double*, int, std::int64_t, std::int64_t, double*, std::uint16_t*);              \
+                            const double*, int, std::int64_t, std::int64_t, double*, bool, std::uint16_t*);        \
     void vertical_f32_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,              \
                             const double*, int, std::int64_t, std::int64_t, double*, float*);                      \
     }                                                                                                              \

@@ -206,18 +206,25 @@ static void vertical_u8_avx2(const unsigned char* src, std::int64_t src_stride, 
 }
 #endif
 
-// Stores a double result the way Pillow does for each sample type.
+// Stores a double result the way Pillow does for each sample type. `byte_clip`
+// selects Pillow 11.0-12.2's I;16 store, which clips the high and the low byte
+// separately (CLIP8(v >> 8), CLIP8(v % 256)): a sum above 65535 becomes 0xFF00 plus
+// its low byte. Later releases (and our other behaviours) saturate at 65535.
 template <typename T>
-static inline T store_sample(double v);
+static inline T store_sample(double v, bool byte_clip);
 template <>
-inline std::uint16_t store_sample<std::uint16_t>(double v) {
-    // Pillow's ROUND_UP, then clipped to the 16-bit range.
+inline std::uint16_t store_sample<std::uint16_t>(double v, bool byte_clip) {
+    // Pillow's ROUND_UP (half away from zero, then truncation); negatives become 0.
     if (!(v > 0.0)) return 0;
-    if (v >= 65535.0) return 65535;
+    if (v >= 65535.0) {
+        if (!byte_clip || !(v < 1e15)) return 65535;
+        const std::int64_t r = static_cast<std::int64_t>(v + 0.5);
+        return static_cast<std::uint16_t>(r > 65535 ? (0xFF00 | (r & 0xFF)) : r);
+    }
     return static_cast<std::uint16_t>(v + 0.5);
 }
 template <>
-inline float store_sample<float>(double v) {
+inline float store_sample<float>(double v, bool) {
     return static_cast<float>(v);
 }
 
@@ -225,7 +232,7 @@ inline float store_sample<float>(double v) {
 template <typename T>
 static void horizontal_generic(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, int channels,
                                const int* first, const int* count, const double* k, int ksize,
-                               std::int64_t out_width, T* dst) {
+                               std::int64_t out_width, bool byte_clip, T* dst) {
     for (std::int64_t r = 0; r < rows; ++r) {
         const T* in = reinterpret_cast<const T*>(src + r * src_stride);
         T* out = dst + r * out_width * channels;
@@ -235,7 +242,7 @@ static void horizontal_generic(const unsigned char* src, std::int64_t src_stride
             for (int c = 0; c < channels; ++c) {
                 double ss = 0.0;
                 for (int x = 0; x < count[xx]; ++x) ss += static_cast<double>(p[x * channels + c]) * w[x];
-                out[xx * channels + c] = store_sample<T>(ss);
+                out[xx * channels + c] = store_sample<T>(ss, byte_clip);
             }
         }
     }
@@ -244,7 +251,7 @@ static void horizontal_generic(const unsigned char* src, std::int64_t src_stride
 template <typename T>
 static void vertical_generic(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
                              const int* first, const int* count, const double* k, int ksize,
-                             std::int64_t out_height, std::int64_t first_row, double* acc, T* dst) {
+                             std::int64_t out_height, std::int64_t first_row, double* acc, bool byte_clip, T* dst) {
     for (std::int64_t yy = 0; yy < out_height; ++yy) {
         for (std::int64_t i = 0; i < samples; ++i) acc[i] = 0.0;
         const std::int64_t ymin = first[yy] - first_row;
@@ -254,7 +261,7 @@ static void vertical_generic(const unsigned char* src, std::int64_t src_stride, 
             for (std::int64_t i = 0; i < samples; ++i) acc[i] += static_cast<double>(row[i]) * w;
         }
         T* out = dst + yy * samples;
-        for (std::int64_t i = 0; i < samples; ++i) out[i] = store_sample<T>(acc[i]);
+        for (std::int64_t i = 0; i < samples; ++i) out[i] = store_sample<T>(acc[i], byte_clip);
     }
 }
 
@@ -295,23 +302,25 @@ void vertical_u8_entry(const unsigned char* src, std::int64_t src_stride, std::i
 
 void horizontal_u16_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, int channels,
                           const int* first, const int* count, const double* k, int ksize, std::int64_t out_width,
-                          std::uint16_t* dst) {
-    horizontal_generic<std::uint16_t>(src, src_stride, rows, channels, first, count, k, ksize, out_width, dst);
+                          bool byte_clip, std::uint16_t* dst) {
+    horizontal_generic<std::uint16_t>(src, src_stride, rows, channels, first, count, k, ksize, out_width, byte_clip,
+                                      dst);
 }
 void horizontal_f32_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, int channels,
                           const int* first, const int* count, const double* k, int ksize, std::int64_t out_width,
                           float* dst) {
-    horizontal_generic<float>(src, src_stride, rows, channels, first, count, k, ksize, out_width, dst);
+    horizontal_generic<float>(src, src_stride, rows, channels, first, count, k, ksize, out_width, false, dst);
 }
 void vertical_u16_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples, const int* first,
                         const int* count, const double* k, int ksize, std::int64_t out_height,
-                        std::int64_t first_row, double* acc, std::uint16_t* dst) {
-    vertical_generic<std::uint16_t>(src, src_stride, samples, first, count, k, ksize, out_height, first_row, acc, dst);
+                        std::int64_t first_row, double* acc, bool byte_clip, std::uint16_t* dst) {
+    vertical_generic<std::uint16_t>(src, src_stride, samples, first, count, k, ksize, out_height, first_row, acc,
+                                    byte_clip, dst);
 }
 void vertical_f32_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples, const int* first,
                         const int* count, const double* k, int ksize, std::int64_t out_height,
                         std::int64_t first_row, double* acc, float* dst) {
-    vertical_generic<float>(src, src_stride, samples, first, count, k, ksize, out_height, first_row, acc, dst);
+    vertical_generic<float>(src, src_stride, samples, first, count, k, ksize, out_height, first_row, acc, false, dst);
 }
 
 }  // namespace PYIMGAUG_ISA

@@ -14,6 +14,21 @@ enum class FillMode : int { Constant = 0, Nearest = 1, Reflect = 2, Wrap = 3 };
 // Pillow's resampling filters (the numbering is ours, the maths is Pillow's).
 enum class Filter : int { Nearest = 0, Box = 1, Bilinear = 2, Hamming = 3, Bicubic = 4, Lanczos = 5 };
 
+// The rules of Image.resize that changed between Pillow releases, one value per
+// distinct rule set, named after the first release that has it (see resize.cpp and
+// pyimgaug/pillow_compat.py, which picks one from the installed Pillow).
+//   Pillow9_1:  horizontal pass first; uint16 (which Pillow cannot resize before 11.0)
+//               saturated to 0..65535 after each pass.
+//   Pillow11_0: as 9.1, but uint16 as Pillow 11.0-12.2 stores I;16 samples: the two
+//               bytes clipped separately, so a sum above 65535 keeps its low byte.
+//   Pillow12_2: vertical pass first when the height is more than 100 times the width
+//               and shrinks; uint16 as 11.0.
+//   Pillow12_3: as 12.2, with uint16 saturated.
+//   Pillow13_0: vertical pass first when the height shrinks by more than twice as
+//               many pixels as the width; uint16 saturated.
+enum class ResizeBehaviour : int { Pillow9_1 = 0, Pillow11_0 = 1, Pillow12_2 = 2, Pillow12_3 = 3, Pillow13_0 = 4 };
+constexpr int kResizeBehaviourCount = 5;
+
 inline std::size_t dtype_size(DType t) {
     switch (t) {
         case DType::U8: return 1;
@@ -45,6 +60,7 @@ struct BatchSpec {
     bool resize = false;
     std::int64_t resize_height = 0, resize_width = 0;
     Filter filter = Filter::Lanczos;
+    ResizeBehaviour resize_behaviour = ResizeBehaviour::Pillow13_0;
 
     // Stage 2: inverse affine warp; matrices holds N row-major 2x3 matrices mapping
     // output (row, col) to input (row, col).
