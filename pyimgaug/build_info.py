@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import warnings
 from importlib import metadata
 from typing import Dict, List, Optional, Tuple
 
@@ -70,10 +71,15 @@ def _version(dist: str) -> Optional[str]:
 def _pillow_resize_behaviour() -> Optional[str]:
     """The Pillow resize behaviour the kernel reproduces, when this build selects one."""
     try:
-        from .pillow_compat import resize_behaviour_info
+        from .pillow_compat import kernel_resize_is_exact, resize_behaviour_info
     except ImportError:
         return None
     try:
+        # A report should say whether the kernel is exact here: run the first-use
+        # probe now (a few milliseconds) if nothing has resized yet.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report itself says "fallback to Pillow"
+            kernel_resize_is_exact()
         info = resize_behaviour_info()
     except Exception as e:  # a report must still print if the probe itself fails
         return f"unknown ({type(e).__name__}: {e})"
