@@ -1,10 +1,12 @@
 """Iterators over arrays, directories and dataframes, as in Keras.
 
 Randomness: the shuffled order of an epoch is a function of `(seed, epoch)`
-and the random transforms of a batch a function of
-`(seed, epoch, batch index)`, so `it[i]` is the same batch whichever thread
-or process asks for it, and two iterators with the same seed (an image and a
-mask generator) transform batch for batch alike.  NumPy's global RNG is never
+and the random transform of a sample a function of
+`(seed, epoch, the sample's position in the listing)` (see `params`), so
+`it[i]` is the same batch whichever thread or process asks for it, a sample
+is transformed alike whatever the batch size, shard or engine, and two
+iterators with the same seed (an image and a mask generator) transform
+sample for sample alike.  NumPy's global RNG is never
 used.  Without a seed, each iterator draws a fresh one from the OS.
 """
 import inspect
@@ -88,10 +90,9 @@ class Iterator(IteratorExtras):
         self.index_array = self._index_array_for(self._epoch)
         self._index_epoch = self._epoch
 
-    def _batch_key(self, epoch, batch_index):
-        key = _params.batch_key(self._base_seed, epoch, batch_index)
-        # Shards of one dataset draw distinct transforms for their batch i.
-        return key if self._shard is None else key + self._shard.key_suffix
+    def _sample_key(self, epoch):
+        # Names the epoch's per-sample draws; a batch draws for its index array.
+        return _params.sample_key(self._base_seed, epoch)
 
     def __getitem__(self, idx):
         if idx >= len(self):
@@ -103,7 +104,7 @@ class Iterator(IteratorExtras):
             if self.index_array is None:
                 self._set_index_array()
             index_array = self.index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
-            key = self._batch_key(self._index_epoch, idx)
+            key = self._sample_key(self._index_epoch)
         return self._build_batch(index_array, key)
 
     def __len__(self):
@@ -145,7 +146,7 @@ class Iterator(IteratorExtras):
                 self.batch_index = 0
             self.total_batches_seen += 1
             index_array = self.index_array[current_index:current_index + self.batch_size]
-            key = self._batch_key(self._epoch, current_index // max(self.batch_size, 1))
+            key = self._sample_key(self._epoch)
         return index_array, key
 
     @property
@@ -183,8 +184,8 @@ class Iterator(IteratorExtras):
 
         # Arguments
             index_array: Array of sample indices to include in batch.
-            key: entropy list naming the batch's random streams (a fresh one
-                when None).
+            key: list of ints naming the epoch's random draws (a fresh one
+                when None); sample j's draws are keyed by `(key, j)`.
 
         # Returns
             A batch of transformed samples.
@@ -240,11 +241,11 @@ def _labels_for(it, index_array, batch_x):
 
 def _save_batch(batch_x, index_array, data_format, save_to_dir, save_prefix, save_format,
                 key, hash_max):
-    rng = _params.misc_rng(key)
+    hashes = _params.misc_integers(key, index_array, hash_max)
     for i, j in enumerate(index_array):
         img = array_to_img(batch_x[i], data_format, scale=True)
         fname = '{prefix}_{index}_{hash}.{format}'.format(
-            prefix=save_prefix, index=j, hash=int(rng.integers(hash_max)), format=save_format)
+            prefix=save_prefix, index=j, hash=int(hashes[i]), format=save_format)
         img.save(os.path.join(save_to_dir, fname))
 
 
@@ -348,6 +349,7 @@ class BatchFromFilesMixin(object):
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)
         listed = len(index_array)
+        listed_ids = np.asarray(index_array)
         bad = None if self._on_error == "raise" else {}
         decoded = self._decode_batch(index_array, on_bad=None if bad is None else bad.__setitem__)
         index_array, decoded, keep = self._without_bad_files(index_array, decoded, bad)
@@ -367,7 +369,7 @@ class BatchFromFilesMixin(object):
         if gen is not None:
             # Drawn for the batch as listed, so that a skipped file does not
             # change the transforms of the others.
-            params = _params.sample_params(gen, listed, self.target_size, key)
+            params = _params.sample_params(gen, listed, self.target_size, key, ids=listed_ids)
             if keep is not None:
                 params = {k: (v if v is None else v[keep]) for k, v in params.items()}
         else:
@@ -816,7 +818,7 @@ class NumpyArrayIterator(Iterator):
         if n == 0:
             batch_x = np.zeros((0,) + self.x.shape[1:], dtype=self.dtype)
         else:
-            params = _params.sample_params(gen, n, hw, key)
+            params = _params.sample_params(gen, n, hw, key, ids=index_array)
             work = 'float64' if np.dtype(self.dtype) == np.float64 else 'float32'
             batch_x = augment_batch(gen, images, params, hw, data_format=self.data_format,
                                     work_dtype=work, out_dtype=self.dtype)

@@ -120,7 +120,7 @@ class IteratorExtras(KerasBase):
                              .format(len(self), index))
         bs = self.batch_size
         index_array = self._index_array_for(epoch)[bs * index:bs * (index + 1)]
-        return self._build_batch(index_array, self._batch_key(epoch, index))
+        return self._build_batch(index_array, self._sample_key(epoch))
 
     # -- sharding -----------------------------------------------------------
 
