@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bound of the memory cache (default 1 GiB)")
     _add_augmentation_args(bench)
     bench.set_defaults(func=_cmd_bench)
+
+    from . import cache_cli  # `cache DIR --info/--prune`, in its own module
+    cache_cli.add_parser(sub)
     return parser
 
 

@@ -18,13 +18,18 @@ entries the next epoch needs next).
 
 `DiskCache` writes a batch's new entries as one pack file (creating a file
 costs far more than writing its bytes): a table of (key digest, dtype, shape,
-CRC-32, offset, length) and the payloads, written under a temporary name and
-renamed with `os.replace`, so readers see no pack or a whole one.  Packs are
+CRC-32, offset, length), the entries' keys (so that `prune` can tell which
+went stale), and the payloads, written under a temporary name and renamed
+with `os.replace`, so readers see no pack or a whole one.  Packs are
 memory-mapped when read.  A damaged or truncated pack is reported with a
-`CacheWarning` and deleted; its entries are rebuilt.
+`CacheWarning` and deleted; its entries are rebuilt.  With `max_bytes`, a
+pack that would take the directory past the bound is not written (after
+collecting stale packs once); `cache_prune` collects stale packs and trims a
+directory to a bound.
 """
 import collections
 import hashlib
+import json
 import mmap
 import os
 import struct
@@ -39,13 +44,17 @@ import numpy as np
 
 __all__ = ["CacheWarning", "MemoryCache", "DiskCache", "entry_key", "make_cache"]
 
-FORMAT_VERSION = 2
-_MAGIC = b"PYIAGP02"
+FORMAT_VERSION = 3
+_MAGIC = b"PYIAGP03"
 _PACK_SUFFIX = ".npx"
-# A pack file: this head (magic, entry count, CRC-32 of the table), padded to
-# 64 bytes; the table, one _ENTRY per entry; then the payloads, each starting
+_DIR_PREFIX = "pyimgaug-stage-v"
+# A pack file: this head (magic, entry count, CRC-32 of the table), then
+# _KEYS_HEAD (offset, length and CRC-32 of the keys), padded to 64 bytes; the
+# table, one _ENTRY per entry; the keys (UTF-8 JSON, a list with each entry's
+# key, or null for a key JSON cannot hold); then the payloads, each starting
 # on a 64-byte boundary, the last one ending the file.
 _PACK_HEAD = struct.Struct("<8sII")
+_KEYS_HEAD = struct.Struct("<QII")
 _PACK_HEAD_SIZE = 64
 # key digest (32), dtype code, 3 pad bytes, h, w, c, CRC-32 of the payload, offset, payload bytes
 _ENTRY = struct.Struct("<32sB3xIIIIQQ")
@@ -162,9 +171,10 @@ class DiskCache(object):
 
     kind = "disk"
 
-    def __init__(self, root):
+    def __init__(self, root, max_bytes=None):
         self.root = os.path.abspath(os.fspath(root))
-        self._dir = os.path.join(self.root, "pyimgaug-stage-v%d" % FORMAT_VERSION)
+        self.max_bytes = None if max_bytes is None else int(max_bytes)
+        self._dir = stage_dir(self.root)
         self._pid = os.getpid()
         self._init_state()
 
@@ -181,6 +191,8 @@ class DiskCache(object):
         self._dir_mtime = None
         self._next_scan = 0.0
         self._bytes_written = 0
+        self._known_bytes = 0  # sizes of the packs in self._packs
+        self._pruned = False  # stale packs collected once when the bound was reached
         self._dir_made = False
 
     def _check_pid(self):
@@ -252,9 +264,10 @@ class DiskCache(object):
 
     def _add(self, name, pack):
         with self._lock:
-            if name in self._dropped:
+            if name in self._dropped or name in self._packs:
                 return
             self._packs[name] = pack
+            self._known_bytes += pack.size
             for i, e in enumerate(pack.table):
                 self._index[e[0]] = (name, i)
             if pack.mm is not None:
@@ -279,6 +292,7 @@ class DiskCache(object):
             if dead:
                 self._dropped.add(name)
             if pack is not None:
+                self._known_bytes -= pack.size
                 for i, e in enumerate(pack.table):
                     if self._index.get(e[0]) == (name, i):
                         del self._index[e[0]]
@@ -293,6 +307,7 @@ class DiskCache(object):
                 raise _Damaged("truncated header (%d bytes)" % st.st_size)
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         magic, n, table_crc = _PACK_HEAD.unpack_from(mm, 0)
+        keys_off, keys_len, _ = _KEYS_HEAD.unpack_from(mm, _PACK_HEAD.size)
         end = _PACK_HEAD_SIZE + n * _ENTRY.size
         if magic != _MAGIC:
             raise _Damaged("bad header")
@@ -301,6 +316,9 @@ class DiskCache(object):
         if zlib.crc32(mm[_PACK_HEAD_SIZE:end]) != table_crc:
             raise _Damaged("table checksum mismatch")
         table = [_ENTRY.unpack_from(mm, _PACK_HEAD_SIZE + i * _ENTRY.size) for i in range(n)]
+        if keys_off != end or keys_off + keys_len > st.st_size:
+            raise _Damaged("bad keys section")
+        end += keys_len
         for digest, code, h, w, c, crc, off, nbytes in table:
             dtype = _DTYPES.get(code)
             if (dtype is None or nbytes != h * w * c * dtype.itemsize or off < end
@@ -310,7 +328,7 @@ class DiskCache(object):
             raise _Damaged("wrong length (%d bytes)" % st.st_size)
         if expected is not None and [e[0] for e in table] != [e[0] for e in expected]:
             raise _Damaged("table does not match the entries written")
-        return _Pack(table, version, mm)
+        return _Pack(table, version, mm, st.st_size)
 
     def _read(self, name, i, digest, key):
         path = os.path.join(self._dir, name)
@@ -348,6 +366,8 @@ class DiskCache(object):
                 if pack.version != new.version:
                     pack.table, pack.version = new.table, new.version
                     pack.verified = bytearray(len(new.table))
+                    self._known_bytes += new.size - pack.size
+                    pack.size = new.size
                 pack.mm = mm = new.mm
                 self._mark_mapped(name)
         e = pack.table[i]
@@ -369,13 +389,15 @@ class DiskCache(object):
         # The pack's other entries may have been served already (and so
         # would not be rebuilt this epoch): those whose CRC-32 is right go to
         # a new pack.
+        keys = read_keys(mm)
         items = []
         for j, (digest, code, h, w, c, crc, off, nbytes) in enumerate(pack.table):
             if j == bad:
                 continue
             a = np.frombuffer(mm, dtype=_DTYPES[code], count=h * w * c, offset=off)
             if zlib.crc32(a) == crc:
-                items.append((digest, a.reshape(h, w, c).copy()))
+                items.append((digest, a.reshape(h, w, c).copy(),
+                              keys[j] if keys is not None and j < len(keys) else None))
         self._put_digests(items)
 
     def _damaged(self, name, problem, key):
@@ -399,7 +421,8 @@ class DiskCache(object):
     def put_many(self, items):
         """Stores `(key, array)` pairs as one pack: on the writer thread, or here when it is behind."""
         self._check_pid()
-        self._put_digests([(self._digest(k), np.ascontiguousarray(a)) for k, a in items])
+        self._put_digests([(self._digest(k), np.ascontiguousarray(a), _json_key(k))
+                           for k, a in items])
 
     def _put_digests(self, items):
         if not items:
@@ -410,7 +433,7 @@ class DiskCache(object):
             queued = not self._queued or len(self._queued) + len(items) <= _MAX_PENDING
             if queued:
                 # Served from here until written: this process reads its own writes.
-                for d, a in items:
+                for d, a, _ in items:
                     self._queued[d] = a
         if queued:
             writer.submit(self._write_pack, items, True)
@@ -438,38 +461,72 @@ class DiskCache(object):
 
     def _write_pack(self, items, queued):
         try:
-            name, table, size = self._write_file(items)
+            if self._within_bound(_pack_size(items)):
+                name, table, size = self._write_file(items)
+            else:
+                self._stats.count("not_stored", len(items))
+                name, table, size = None, None, 0
         except BaseException:
             if queued:
                 with self._lock:
-                    for d, _ in items:
+                    for d, _, _ in items:
                         self._queued.pop(d, None)
             raise
         with self._lock:
             if name is not None:
-                self._packs[name] = _Pack(table, None, None)
+                self._packs[name] = _Pack(table, None, None, size)
+                self._known_bytes += size
                 for i, e in enumerate(table):
                     self._index[e[0]] = (name, i)
                 self._bytes_written += size
             if queued:
-                for d, _ in items:
+                for d, _, _ in items:
                     self._queued.pop(d, None)
+
+    def _within_bound(self, size):
+        """Whether a pack of `size` bytes keeps the directory within `max_bytes`.
+
+        First come, first kept (as the memory cache): past the bound new
+        entries are not stored, nothing live is evicted.  The first time the
+        bound is reached, this process collects stale packs (entries of files
+        since changed or deleted, of another library version, duplicates)
+        and looks again.  Other processes' packs count once this process has
+        seen them (the directory is listed again when it changed), so writers
+        running at once can pass the bound by the packs they write meanwhile.
+        """
+        if self.max_bytes is None:
+            return True
+        self._scan()
+        with self._lock:
+            fits = self._known_bytes + size <= self.max_bytes
+            prune_now = not fits and not self._pruned
+            self._pruned = self._pruned or prune_now
+        if prune_now:
+            from .cache_prune import prune
+            prune(self.root)
+            self._scan(force=True)
+            with self._lock:
+                fits = self._known_bytes + size <= self.max_bytes
+        return fits
 
     def _write_file(self, items):
         """Writes one pack -> (name, table, bytes), or (None, None, 0) when it failed."""
         table, parts = [], []
-        off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size
-        for digest, array in items:
+        keys_bytes = _keys_bytes(items)
+        keys_off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size
+        off = keys_off + len(keys_bytes)
+        for digest, array, _ in items:
             off = _align(off)
             h, w, c = array.shape
             table.append((digest, _CODES[array.dtype], h, w, c, zlib.crc32(array), off,
                           array.nbytes))
             off += array.nbytes
         table_bytes = b"".join(_ENTRY.pack(*e) for e in table)
-        head = _PACK_HEAD.pack(_MAGIC, len(table), zlib.crc32(table_bytes))
-        parts = [head.ljust(_PACK_HEAD_SIZE, b"\0"), table_bytes]
-        pos = _PACK_HEAD_SIZE + len(table_bytes)
-        for e, (_, array) in zip(table, items):
+        head = (_PACK_HEAD.pack(_MAGIC, len(table), zlib.crc32(table_bytes))
+                + _KEYS_HEAD.pack(keys_off, len(keys_bytes), zlib.crc32(keys_bytes)))
+        parts = [head.ljust(_PACK_HEAD_SIZE, b"\0"), table_bytes, keys_bytes]
+        pos = keys_off + len(keys_bytes)
+        for e, (_, array, _) in zip(table, items):
             if e[6] > pos:
                 parts.append(_ZEROS[:e[6] - pos])
             parts.append(memoryview(array).cast("B"))
@@ -526,11 +583,20 @@ class DiskCache(object):
         self.flush()
         s = self._stats
         return {"kind": self.kind, "path": self.root, "hits": s.hits, "misses": s.misses,
-                "bytes": self.disk_bytes(), "bytes_written": self._bytes_written,
-                "not_stored": s.not_stored, "damaged": s.damaged}
+                "bytes": self.disk_bytes(), "max_bytes": self.max_bytes,
+                "bytes_written": self._bytes_written, "not_stored": s.not_stored,
+                "damaged": s.damaged}
+
+    def prune(self, max_bytes=None):
+        """Collects stale packs under this cache's directory; see `cache_prune.prune`."""
+        from .cache_prune import prune
+        self.flush()
+        report = prune(self.root, max_bytes=max_bytes)
+        self._scan(force=True)
+        return report
 
     def __reduce__(self):
-        return (type(self), (self.root,))
+        return (type(self), (self.root, self.max_bytes))
 
 
 class _Damaged(Exception):
@@ -540,13 +606,57 @@ class _Damaged(Exception):
 class _Pack(object):
     """One pack file as this process knows it: its table, and its map while open."""
 
-    __slots__ = ("table", "version", "mm", "verified")
+    __slots__ = ("table", "version", "mm", "verified", "size")
 
-    def __init__(self, table, version, mm):
+    def __init__(self, table, version, mm, size):
         self.table = table  # [(digest, code, h, w, c, crc32, offset, nbytes)]
         self.version = version  # (inode, size, mtime) of the file mapped; None: not read yet
         self.mm = mm
         self.verified = bytearray(len(table))  # entries whose CRC-32 was checked
+        self.size = size  # bytes of the file
+
+
+def stage_dir(root):
+    """The directory of this format's packs under a cache root."""
+    return os.path.join(os.path.abspath(os.fspath(root)), "%s%d" % (_DIR_PREFIX, FORMAT_VERSION))
+
+
+def _json_key(key):
+    """The key as a list JSON can hold, or None (such an entry is never found stale)."""
+    try:
+        json.dumps(key)
+    except (TypeError, ValueError):
+        return None
+    return list(key)
+
+
+def read_keys(buf):
+    """The keys list of a pack's bytes (or map), or None if unreadable."""
+    try:
+        n = _PACK_HEAD.unpack_from(buf, 0)[1]
+        off, length, crc = _KEYS_HEAD.unpack_from(buf, _PACK_HEAD.size)
+        if off != _PACK_HEAD_SIZE + n * _ENTRY.size or off + length > len(buf):
+            return None
+        raw = bytes(buf[off:off + length])
+        if zlib.crc32(raw) != crc:
+            return None
+        keys = json.loads(raw.decode("utf-8", "surrogatepass"))
+    except (struct.error, ValueError, TypeError):
+        return None
+    return keys if isinstance(keys, list) and len(keys) == n else None
+
+
+def _keys_bytes(items):
+    return json.dumps([k for _, _, k in items], ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def _pack_size(items):
+    """Bytes of the pack `_write_file` makes of `items` (for the bound check)."""
+    off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size + len(_keys_bytes(items))
+    for _, array, _ in items:
+        off = _align(off) + array.nbytes
+    return off
 
 
 def _align(n):
@@ -585,5 +695,6 @@ def make_cache(cache, cache_bytes=None):
     if isinstance(cache, (str, os.PathLike)):
         if os.path.exists(cache) and not os.path.isdir(cache):
             raise ValueError("cache must be None, 'memory' or a directory path; %r is a file" % (cache,))
-        return DiskCache(cache)
+        # On disk the bound is optional: None keeps every entry.
+        return DiskCache(cache, cache_bytes)
     raise TypeError("cache must be None, 'memory' or a directory path; got %r" % (cache,))
