@@ -168,7 +168,7 @@ def to_ray(iterator, epoch=None, *, concurrency=None, batch_size=None):
     blocks = [pa.table({"index": b}) for b in _blocks(order, batch_size, actors)]
     ds = ray.data.from_arrow(blocks)
     kwargs = dict(batch_size=batch_size, batch_format="numpy", num_cpus=1,
-                  fn_constructor_args=(ray.put(shipped), epoch), udf_modifying_row_count=False)
+                  fn_constructor_args=(ray.put(shipped), epoch))
     if compute is not None:
         kwargs["compute"] = compute
     return ds.map_batches(AugmentBatches, **kwargs)
