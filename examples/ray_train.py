@@ -7,8 +7,10 @@ read, decode, resize and augment them (one kernel call per Ray batch), each
 sample with exactly the pixels the local iterator would give it.
 `streaming_split(n)` hands each trainer its own stream; together they see
 every sample once per epoch.  Here the trainers are threads of this process,
-each with its own model, training in a plain loop over `iter_torch_batches`
-(with Ray Train's `TorchTrainer` the same split is passed as `datasets=`).
+each with its own model, training in a plain loop over `iter_batches`
+(`iter_torch_batches` does the same but needs Ray Train,
+`ray[train]`; with Ray Train's `TorchTrainer` the dataset is passed as
+`datasets=` and split for the workers).
 
 The files must be at the same path on every node (a shared filesystem).
 Without `--address`, a local Ray instance is started; without DIR a small
@@ -37,15 +39,21 @@ def make_model(num_classes):
 def train_one_epoch(rank, stream, model, optimizer, report):
     """A trainer's loop over its part of the epoch (NHWC float32 images -> NCHW)."""
     seen, total = 0, 0.0
-    for batch in stream.iter_torch_batches(batch_size=16, dtypes={"image": torch.float32,
-                                                                   "label": torch.int64}):
-        x = batch["image"].permute(0, 3, 1, 2)
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), batch["label"])
-        loss.backward()
-        optimizer.step()
-        seen += len(x)
-        total += loss.item() * len(x)
+    try:
+        batches = stream.iter_batches(batch_size=16, batch_format="numpy")
+        for batch in batches:
+            # Ray's batches are read-only views: torch.tensor copies them.
+            x = torch.tensor(batch["image"]).permute(0, 3, 1, 2)
+            y = torch.tensor(batch["label"]).long()
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            seen += len(x)
+            total += loss.item() * len(x)
+    except BaseException as exc:  # reported by the main thread
+        report[rank] = exc
+        return
     report[rank] = (seen, total / max(seen, 1))
 
 
@@ -81,6 +89,9 @@ def main():
             t.start()
         for t in threads:
             t.join()
+        for k in sorted(report):
+            if isinstance(report[k], BaseException):
+                raise RuntimeError("trainer %d failed" % k) from report[k]
         seen = sum(s for s, _ in report.values())
         rate = seen / (time.perf_counter() - start)
         print("epoch {}: {} samples over {} trainers ({}), {:.0f} images/s".format(
