@@ -173,3 +173,24 @@ def test_without_ray_the_error_names_the_extra(dataset, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     with pytest.raises(ImportError, match=r"pyimgaug\[ray\]"):
         _flow(dataset).to_ray(0)
+
+
+def test_one_kernel_call_per_ray_batch(dataset, monkeypatch):
+    """The actor's callable, run here: a Ray batch of 13 samples is one kernel call."""
+    pytest.importorskip("ray.data", reason="Ray Data (the `ray` extra) is not installed")
+    import pyimgaug._kernel as kernel
+    from pyimgaug.integrations.ray import AugmentBatches
+    calls = []
+    real = kernel.transform_batch
+
+    def counting(images, *args, **kwargs):
+        calls.append(len(images))
+        return real(images, *args, **kwargs)
+
+    monkeypatch.setattr(kernel, "transform_batch", counting)
+    it = _flow(dataset)
+    index = it.sample_indices(2)[:13]
+    rows = AugmentBatches(it, 2)({"index": index})
+    assert calls == [13]
+    assert list(rows) == ["index", "image", "label", "filename"]
+    np.testing.assert_array_equal(rows["index"], index)
