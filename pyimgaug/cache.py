@@ -58,6 +58,13 @@ _KEYS_HEAD = struct.Struct("<QII")
 _PACK_HEAD_SIZE = 64
 # key digest (32), dtype code, 3 pad bytes, h, w, c, CRC-32 of the payload, offset, payload bytes
 _ENTRY = struct.Struct("<32sB3xIIIIQQ")
+# The same record as a NumPy dtype: a pack's table is kept as one array (no
+# Python object per entry; ImageNet has 1.28 million).
+_ENTRY_DTYPE = np.dtype([("digest", "<u8", (4,)), ("code", "u1"), ("pad", "V3"), ("h", "<u4"),
+                         ("w", "<u4"), ("c", "<u4"), ("crc", "<u4"), ("off", "<u8"),
+                         ("nbytes", "<u8")])
+assert _ENTRY_DTYPE.itemsize == _ENTRY.size
+_MAX_SIDE, _MAX_CHANNELS = 1 << 20, 64  # a table entry beyond these is damage
 _ALIGN = 64
 _ZEROS = bytes(_ALIGN)
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.float32)}
@@ -163,7 +170,9 @@ class DiskCache(object):
 
     A batch's new entries are written as one pack file (see the module
     docstring).  This process keeps an index, key digest -> pack, built by
-    listing the directory: again on a miss, when the directory changed.  Each
+    listing the directory: again on a miss, when the directory changed.  The
+    index is packed (see `_PackedIndex`: about 16 bytes an entry, plus each
+    pack's table, 68 bytes an entry, as one NumPy array).  Each
     read checks that the pack file is still the one mapped (inode, size,
     mtime); an entry's CRC-32 is checked the first time this process reads
     it from that pack file.
@@ -184,8 +193,10 @@ class DiskCache(object):
         self._executor = None
         self._writer_pid = None
         self._queued = {}  # digest -> array waiting for the writer thread
-        self._index = {}  # digest -> (pack, entry number)
+        self._index = _PackedIndex()  # digest -> (pack id, entry number)
         self._packs = {}  # pack name -> _Pack
+        self._ids = {}  # pack name -> pack id (ids are never reused)
+        self._names = []  # pack id -> pack name
         self._mapped = collections.OrderedDict()  # pack names with an open map, oldest first
         self._dropped = set()  # damaged packs (deleted, or not deletable): never read again
         self._dir_mtime = None
@@ -217,10 +228,10 @@ class DiskCache(object):
         digest = self._digest(key)
         with self._lock:
             array = self._queued.get(digest)
-            where = self._index.get(digest) if array is None else None
+            where = self._where(digest) if array is None else None
         if array is None and where is None and self._scan():
             with self._lock:
-                where = self._index.get(digest)
+                where = self._where(digest)
         if array is None and where is not None:
             array = self._read(where[0], where[1], digest, key)
         self._stats.count("misses" if array is None else "hits")
@@ -262,14 +273,28 @@ class DiskCache(object):
             self._next_scan = time.monotonic() + 20 * (time.monotonic() - now)
         return True
 
+    def _where(self, digest):
+        # (under the lock) -> (pack name, entry number) or None.
+        found = self._index.get(digest)
+        if found is None:
+            return None
+        name = self._names[found[0]]
+        return (name, found[1]) if name in self._packs else None
+
+    def _index_pack(self, name, pack):
+        # (under the lock) A new pack's entries shadow older copies.  A new
+        # id each time: a pack dropped and found again is not "forgotten".
+        pack_id = self._ids[name] = len(self._names)
+        self._names.append(name)
+        self._index.add(pack.table["digest"][:, 0], pack_id)
+
     def _add(self, name, pack):
         with self._lock:
             if name in self._dropped or name in self._packs:
                 return
             self._packs[name] = pack
             self._known_bytes += pack.size
-            for i, e in enumerate(pack.table):
-                self._index[e[0]] = (name, i)
+            self._index_pack(name, pack)
             if pack.mm is not None:
                 self._mark_mapped(name)
 
@@ -293,9 +318,12 @@ class DiskCache(object):
                 self._dropped.add(name)
             if pack is not None:
                 self._known_bytes -= pack.size
-                for i, e in enumerate(pack.table):
-                    if self._index.get(e[0]) == (name, i):
-                        del self._index[e[0]]
+                # Its index entries now name a pack not in self._packs: a
+                # miss (as before, an older copy is not looked for); they
+                # are dropped at the next compaction.
+                pack_id = self._ids.get(name)
+                if pack_id is not None:
+                    self._index.forget(pack_id)
 
     def _map(self, name, expected):
         """Opens and checks pack `name` -> a new _Pack (raises _Damaged)."""
@@ -315,18 +343,29 @@ class DiskCache(object):
             raise _Damaged("truncated table (%d bytes)" % st.st_size)
         if zlib.crc32(mm[_PACK_HEAD_SIZE:end]) != table_crc:
             raise _Damaged("table checksum mismatch")
-        table = [_ENTRY.unpack_from(mm, _PACK_HEAD_SIZE + i * _ENTRY.size) for i in range(n)]
+        table = np.frombuffer(mm, dtype=_ENTRY_DTYPE, count=n, offset=_PACK_HEAD_SIZE).copy()
         if keys_off != end or keys_off + keys_len > st.st_size:
             raise _Damaged("bad keys section")
         end += keys_len
-        for digest, code, h, w, c, crc, off, nbytes in table:
-            dtype = _DTYPES.get(code)
-            if (dtype is None or nbytes != h * w * c * dtype.itemsize or off < end
-                    or off + nbytes > st.st_size):
-                raise _Damaged("bad table entry")
-        if not table or table[-1][6] + table[-1][7] != st.st_size:
+        # Each entry: a known dtype, the length its shape says, inside the file
+        # after the keys (in 64-bit arithmetic: no overflow for any table).
+        codes = table["code"]
+        itemsize = np.select([codes == k for k in _DTYPES], [v.itemsize for v in _DTYPES.values()], 0)
+        shape_bytes = (table["h"].astype(np.uint64) * table["w"] * table["c"]
+                       * itemsize.astype(np.uint64))
+        off, nbytes = table["off"], table["nbytes"]
+        # Bounded sides first, so that the product above cannot wrap.
+        if (n == 0 or np.any(itemsize == 0) or np.any(table["h"] > _MAX_SIDE)
+                or np.any(table["w"] > _MAX_SIDE) or np.any(table["c"] > _MAX_CHANNELS)
+                or np.any(nbytes != shape_bytes)
+                or np.any(off < end) or np.any(off > st.st_size)
+                or np.any(nbytes > st.st_size - off)):
+            if n == 0:
+                raise _Damaged("wrong length (%d bytes)" % st.st_size)
+            raise _Damaged("bad table entry")
+        if int(off[-1]) + int(nbytes[-1]) != st.st_size:
             raise _Damaged("wrong length (%d bytes)" % st.st_size)
-        if expected is not None and [e[0] for e in table] != [e[0] for e in expected]:
+        if expected is not None and not np.array_equal(table["digest"], expected["digest"]):
             raise _Damaged("table does not match the entries written")
         return _Pack(table, version, mm, st.st_size)
 
@@ -371,10 +410,12 @@ class DiskCache(object):
                 pack.mm = mm = new.mm
                 self._mark_mapped(name)
         e = pack.table[i]
-        if e[0] != digest:
-            self._damaged(name, "key mismatch", key)
+        if e["digest"].tobytes() != digest:
+            # The index keys on the digest's first 8 bytes: another entry
+            # with the same 8 bytes (about 1 in 2^64 per pair) is a miss.
             return None
-        _, code, h, w, c, crc, off, nbytes = e
+        code, h, w, c = int(e["code"]), int(e["h"]), int(e["w"]), int(e["c"])
+        crc, off = int(e["crc"]), int(e["off"])
         dtype = _DTYPES[code]
         array = np.frombuffer(mm, dtype=dtype, count=h * w * c, offset=off)
         if not pack.verified[i]:
@@ -391,7 +432,7 @@ class DiskCache(object):
         # a new pack.
         keys = read_keys(mm)
         items = []
-        for j, (digest, code, h, w, c, crc, off, nbytes) in enumerate(pack.table):
+        for j, (digest, code, h, w, c, crc, off, nbytes) in enumerate(_entries(pack.table)):
             if j == bad:
                 continue
             a = np.frombuffer(mm, dtype=_DTYPES[code], count=h * w * c, offset=off)
@@ -474,10 +515,9 @@ class DiskCache(object):
             raise
         with self._lock:
             if name is not None:
-                self._packs[name] = _Pack(table, None, None, size)
+                pack = self._packs[name] = _Pack(table, None, None, size)
                 self._known_bytes += size
-                for i, e in enumerate(table):
-                    self._index[e[0]] = (name, i)
+                self._index_pack(name, pack)
                 self._bytes_written += size
             if queued:
                 for d, _, _ in items:
@@ -510,7 +550,7 @@ class DiskCache(object):
         return fits
 
     def _write_file(self, items):
-        """Writes one pack -> (name, table, bytes), or (None, None, 0) when it failed."""
+        """Writes one pack -> (name, table array, bytes), or (None, None, 0) when it failed."""
         table, parts = [], []
         keys_bytes = _keys_bytes(items)
         keys_off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size
@@ -562,7 +602,7 @@ class DiskCache(object):
             except OSError:
                 pass
             return None, None, 0
-        return name, table, pos
+        return name, np.frombuffer(table_bytes, dtype=_ENTRY_DTYPE).copy(), pos
 
     def disk_bytes(self):
         """Bytes of the pack files now in the directory."""
@@ -609,11 +649,84 @@ class _Pack(object):
     __slots__ = ("table", "version", "mm", "verified", "size")
 
     def __init__(self, table, version, mm, size):
-        self.table = table  # [(digest, code, h, w, c, crc32, offset, nbytes)]
+        self.table = table  # _ENTRY_DTYPE array: digest, code, h, w, c, crc32, offset, nbytes
         self.version = version  # (inode, size, mtime) of the file mapped; None: not read yet
         self.mm = mm
         self.verified = bytearray(len(table))  # entries whose CRC-32 was checked
         self.size = size  # bytes of the file
+
+
+def _entries(table):
+    """A table array as `_ENTRY` tuples `(digest, code, h, w, c, crc, offset, nbytes)`."""
+    for e in table:
+        yield (e["digest"].tobytes(), int(e["code"]), int(e["h"]), int(e["w"]), int(e["c"]),
+               int(e["crc"]), int(e["off"]), int(e["nbytes"]))
+
+
+class _PackedIndex(object):
+    """Key digest -> (pack id, entry number), in NumPy arrays.
+
+    Keyed by the digest's first 8 bytes (the caller compares the whole
+    digest with the pack's table).  New packs go to a small dict; when it
+    grows past a quarter of the arrays, both are merged into sorted arrays
+    (keeping the newest copy of a key).  So an entry costs 16 bytes
+    (8 key, 4 pack id, 4 entry number), and a lookup is a dict probe plus a
+    binary search.  Forgotten packs (deleted) are dropped at the next merge.
+    """
+
+    _MIN_RECENT = 4096
+
+    def __init__(self):
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._packs = np.zeros(0, dtype=np.uint32)
+        self._entries = np.zeros(0, dtype=np.uint32)
+        self._recent = {}  # key -> (pack id, entry number), newest last
+        self._forgotten = set()
+
+    def __len__(self):
+        return len(self._keys) + len(self._recent)
+
+    def add(self, keys, pack_id):
+        recent = self._recent
+        for i, k in enumerate(keys.tolist()):
+            recent.pop(k, None)  # re-inserted: newest last
+            recent[k] = (pack_id, i)
+        if len(recent) > max(self._MIN_RECENT, len(self._keys) // 4):
+            self._merge()
+
+    def forget(self, pack_id):
+        self._forgotten.add(pack_id)
+
+    def get(self, digest):
+        k = int.from_bytes(digest[:8], "little")
+        found = self._recent.get(k)
+        if found is not None:
+            return None if found[0] in self._forgotten else found
+        pos = int(np.searchsorted(self._keys, k))
+        if pos < len(self._keys) and int(self._keys[pos]) == k:
+            pack_id = int(self._packs[pos])
+            if pack_id not in self._forgotten:
+                return pack_id, int(self._entries[pos])
+        return None
+
+    def _merge(self):
+        n = len(self._recent)
+        keys = np.fromiter(self._recent.keys(), dtype=np.uint64, count=n)
+        vals = np.array(list(self._recent.values()), dtype=np.uint32).reshape(n, 2)
+        keys = np.concatenate([self._keys, keys])
+        packs = np.concatenate([self._packs, vals[:, 0]])
+        entries = np.concatenate([self._entries, vals[:, 1]])
+        if self._forgotten:
+            keep = ~np.isin(packs, np.fromiter(self._forgotten, dtype=np.uint32))
+            keys, packs, entries = keys[keep], packs[keep], entries[keep]
+        # Stable: of equal keys the newer (later) comes last; keep the last.
+        order = np.argsort(keys, kind="stable")
+        keys, packs, entries = keys[order], packs[order], entries[order]
+        last = np.ones(len(keys), dtype=bool)
+        last[:-1] = keys[1:] != keys[:-1]
+        self._keys, self._packs, self._entries = keys[last], packs[last], entries[last]
+        self._recent = {}
+        self._forgotten = set()
 
 
 def stage_dir(root):

@@ -221,3 +221,69 @@ def test_disk_cache_bound_survives_pickling(tmp_path):
     import pickle
     d = pickle.loads(pickle.dumps(DiskCache(str(tmp_path / "x"), 1234)))
     assert d.max_bytes == 1234
+
+
+def test_packed_index_lookups_merges_duplicates_and_forgotten_packs():
+    from pyimgaug.cache import _PackedIndex
+    idx = _PackedIndex()
+    idx._MIN_RECENT = 8  # merge often
+    rng = np.random.default_rng(0)
+    digests = [rng.bytes(32) for _ in range(300)]
+    keys = np.array([int.from_bytes(d[:8], "little") for d in digests], dtype=np.uint64)
+    for p in range(30):  # pack p holds digests 10p .. 10p+9
+        idx.add(keys[10 * p:10 * p + 10], p)
+    assert len(idx._keys) > 0  # merged at least once
+    for j, d in enumerate(digests):
+        assert idx.get(d) == (j // 10, j % 10)
+    # A newer pack holding the same entries shadows the older one.
+    idx.add(keys[0:5], 30)
+    assert idx.get(digests[3]) == (30, 3) and idx.get(digests[7]) == (0, 7)
+    idx._merge()
+    assert idx.get(digests[3]) == (30, 3) and idx.get(digests[7]) == (0, 7)
+    # A forgotten (deleted) pack's entries are misses, before and after a merge.
+    idx.forget(1)
+    assert idx.get(digests[12]) is None and idx.get(digests[22]) == (2, 2)
+    idx._merge()
+    assert idx.get(digests[12]) is None and len(idx) == 290
+    assert idx.get(rng.bytes(32)) is None
+
+
+def test_same_8_byte_prefix_is_a_miss_not_damage(tmp_path):
+    d = DiskCache(str(tmp_path / "c"))
+    arr = np.ones((2, 3, 1), np.uint8)
+    d.put(("a",), arr)
+    d.flush()
+    real = d._digest(("a",))
+    impostor = real[:8] + bytes(b ^ 0xFF for b in real[8:])
+    d._digest = lambda key: impostor if key == ("b",) else real
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a CacheWarning (damage) would fail here
+        assert d.get(("b",)) is None
+    assert d.get(("a",)) is not None and d.info()["damaged"] == 0
+
+
+def test_index_memory_per_entry(tmp_path):
+    import gc
+    import tracemalloc
+    w = DiskCache(str(tmp_path / "c"))
+    a = np.zeros((2, 2, 3), np.uint8)
+    n = 32 * 600
+    for b in range(600):
+        w.put_many([(("k", b, i), a) for i in range(32)])
+    w.flush()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        r = DiskCache(str(tmp_path / "c"))
+        assert r.get(("k", 0, 0)) is not None  # lists and indexes every pack
+        r._index._merge()
+        gc.collect()
+        per_entry = tracemalloc.get_traced_memory()[0] / n
+    finally:
+        tracemalloc.stop()
+    # 68 bytes of table + 16 of index + 1 verified flag, plus per-pack costs
+    # (a dict of tuples would be about 350).
+    assert per_entry < 128, per_entry
+    for b in (0, 299, 599):
+        assert r.get(("k", b, 31)) is not None
