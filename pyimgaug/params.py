@@ -102,12 +102,16 @@ def uniforms(key, ids):
     ids = np.asarray(ids)
     if ids.dtype.kind not in "iu":
         ids = ids.astype(np.int64)
-    z = ids.astype(np.uint64).reshape(-1, 1) * _U64(_GAMMA)
+    z = ids.astype(np.uint64).reshape(-1, 1)  # a copy: changed in place below
+    z *= _U64(_GAMMA)
     z += _U64(key_word(key))
     _mix(z)  # per sample: SplitMix64's output at position id of the key's sequence
     z = z + _SLOT_OFFSETS  # (n, _SLOTS)
     _mix(z)  # per slot: again, keyed by the sample's word
-    return (z >> _S11).astype(np.float64) * (1.0 / (1 << 53))
+    z >>= _S11
+    out = z.astype(np.float64)
+    out *= 1.0 / (1 << 53)
+    return out
 
 
 def _uniform(u, lo, hi):
@@ -116,8 +120,8 @@ def _uniform(u, lo, hi):
 
 
 def _sign(u):
-    # Keras: np.random.choice([-1, 1]).
-    return np.where(u < 0.5, -1.0, 1.0)
+    # Keras: np.random.choice([-1, 1]).  (u < 0.5) * -2 + 1 is -1 or 1.
+    return (u < 0.5) * -2.0 + 1.0
 
 
 def _is_int(v):
@@ -136,18 +140,20 @@ def _sample_shift(u, u_sign, spec, size):
     n = len(u)
     if not _truthy(spec):
         return np.zeros(n)
+    is_seq = isinstance(spec, (list, tuple, np.ndarray))
     if _is_int(spec) and spec > 0:
         # floor(u * k) is uniform over 0..k-1 (to 2^-53 relative).
         vals = np.minimum(np.floor(u * int(spec)), int(spec) - 1) * _sign(u_sign)
-    elif isinstance(spec, (list, tuple, np.ndarray)) and np.ndim(spec) == 1 and len(spec) > 0:
+    elif is_seq and np.ndim(spec) == 1 and len(spec) > 0:
         arr = np.asarray(spec, dtype=np.float64)
         pick = np.minimum((u * len(arr)).astype(np.int64), len(arr) - 1)
         vals = arr[pick] * _sign(u_sign)
     else:
         r = float(spec)
         vals = _uniform(u, -r, r)
-    if np.max(spec) < 1:
-        vals = vals * size
+    # Keras's `np.max(spec) < 1`, without NumPy's overhead for a plain number.
+    if (np.max(spec) if is_seq else spec) < 1:
+        vals *= size
     return vals
 
 
