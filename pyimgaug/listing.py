@@ -204,8 +204,12 @@ def list_directory(directory, classes, class_indices, white_list_formats, split,
     labels = [class_indices[os.path.basename(os.path.join(directory, c))] for c in classes]
     workers = min(_LISTING_THREADS, os.cpu_count() or 1, len(classes))
     if workers > 1:
-        with ThreadPoolExecutor(workers, thread_name_prefix="pyimgaug-listing") as pool:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="pyimgaug-listing")
+        try:
             results = list(pool.map(one, classes))
+        finally:
+            # On an error or Ctrl-C, the class folders not started are not listed.
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         results = [one(c) for c in classes]
     counts = [count for _, count in results]
