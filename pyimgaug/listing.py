@@ -63,12 +63,12 @@ def _scan(path):
         return [], []
     try:
         # Whole-list calls: a million entries cost no Python loop per entry.
+        if not any(map(os.DirEntry.is_dir, entries)):
+            return [], list(map(_name, entries))  # the usual folder: files only
         is_dir = list(map(os.DirEntry.is_dir, entries))
     except OSError:
         is_dir = list(map(_entry_is_dir, entries))
     names = list(map(_name, entries))
-    if not any(is_dir):
-        return [], names
     dirs = [n for n, d in zip(names, is_dir) if d]
     files = [n for n, d in zip(names, is_dir) if not d]
     return dirs, files
@@ -163,7 +163,7 @@ def class_listing(directory, white_list_formats, split, follow_links):
         start, stop = int(split[0] * total), int(split[1] * total)
         groups = _slice_groups(groups, start, stop)
         total = max(0, stop - start)
-    text = "".join(p + (_SEP + p).join(names) + _SEP for p, names in groups)
+    text = "".join([p + (_SEP + p).join(names) + _SEP for p, names in groups])
     return text, total
 
 
