@@ -12,7 +12,9 @@ Each measurement runs in a fresh child process, so one library's memory does
 not count against the other; both see the directory cache warm (the tree was
 just built and checked), and the rows take turns in rounds.  Reported, per library:
   ready s       seconds of `ImageDataGenerator().flow_from_directory(...)`
-                (median over the rounds), and the speed-up over Keras
+                (median over the rounds; best: the fastest round, the least
+                disturbed by other work on the machine), and the speed-ups
+                over Keras; CPU s: the process's CPU time (median)
   B/file        bytes of Python heap (tracemalloc, NumPy arrays included)
                 held by the iterator after it built two batches, per file
                 (a separate, untimed run: tracing slows allocation)
@@ -225,17 +227,24 @@ def main(argv=None):
                for lib in ("keras", "pyimgaug")}
         n = args.files
         print()
-        print("%d files in %d folders, median of %d rounds" % (n, args.classes, args.rounds))
-        print("| | ready (s) | CPU (s) | us/file | speed-up | B/file (training) | fork B/file |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("%d files in %d folders, median (and best) of %d rounds"
+              % (n, args.classes, args.rounds))
+        print("| | ready (s) | best (s) | CPU (s) | us/file | speed-up (median, best) "
+              "| B/file (training) | fork B/file |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         k_med = statistics.median(times["keras"])
+        k_best = min(times["keras"])
         for lib in ("keras", "pyimgaug"):
-            med = statistics.median(times[lib])
+            med, best = statistics.median(times[lib]), min(times[lib])
             fb = fork.get(lib)
-            print("| %s | %.2f | %.2f | %.2f | %.1fx | %.0f | %s |" % (
-                "keras_preprocessing" if lib == "keras" else "pyimgaug", med,
-                statistics.median(cpus[lib]), med / n * 1e6, k_med / med, mem[lib],
-                "-" if fb is None else "%.1f" % fb))
+            print("| %s | %.2f | %.2f | %.2f | %.2f | %.1fx, %.1fx | %.0f | %s |" % (
+                "keras_preprocessing" if lib == "keras" else "pyimgaug", med, best,
+                statistics.median(cpus[lib]), med / n * 1e6, k_med / med, k_best / best,
+                mem[lib], "-" if fb is None else "%.1f" % fb))
+        print("CPU seconds: keras %.2f, pyimgaug %.2f (%.1fx); load average now %s" % (
+            statistics.median(cpus["keras"]), statistics.median(cpus["pyimgaug"]),
+            statistics.median(cpus["keras"]) / statistics.median(cpus["pyimgaug"]),
+            "%.1f %.1f %.1f" % os.getloadavg() if hasattr(os, "getloadavg") else "?"))
     finally:
         if not args.dir:
             t = time.perf_counter()
