@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--cache", default=None, metavar="none|memory|DIR",
                        help="keep decoded, resized images: in memory or in a directory")
     bench.add_argument("--cache-bytes", type=_positive_int, default=None,
-                       help="bound of the memory cache (default 1 GiB)")
+                       help="bound of the cache: memory (default 1 GiB) or a directory's packs (default: none)")
     _add_augmentation_args(bench)
     bench.set_defaults(func=_cmd_bench)
 
