@@ -28,6 +28,8 @@ N_LISTED = 1_281_167
 
 
 def _median_us(fn, repeats):
+    for _ in range(max(repeats // 10, 5)):  # warm-up, untimed
+        fn()
     times = []
     for _ in range(repeats):
         t = time.perf_counter()

@@ -190,38 +190,40 @@ def sample_params(config, n, img_size, key, ids=None):
     elif len(ids) != n:
         raise ValueError("`ids` must have n = {} entries; received {}.".format(n, len(ids)))
     u = uniforms(key, ids)
-    out = {}
+    # The uniform draws of every slot in one operation: lo + (hi - lo) * u,
+    # NumPy's Generator.uniform arithmetic (slots left at 0 + 1 * u unused).
+    lows, spans = np.zeros(_SLOTS), np.ones(_SLOTS)
+    ranges = {}
     if config.rotation_range:
-        r = config.rotation_range
-        out["theta"] = _uniform(u[:, _THETA], -r, r)
-    else:
-        out["theta"] = np.zeros(n)
+        ranges[_THETA] = (-config.rotation_range, config.rotation_range)
+    if config.shear_range:
+        ranges[_SHEAR] = (-config.shear_range, config.shear_range)
+    zlo, zhi = config.zoom_range
+    zoom = not (zlo == 1 and zhi == 1)
+    if zoom:
+        ranges[_ZX] = ranges[_ZY] = (zlo, zhi)
+    channel = config.channel_shift_range != 0
+    if channel:
+        ranges[_CHANNEL] = (-config.channel_shift_range, config.channel_shift_range)
+    bright = config.brightness_range is not None
+    if bright:
+        ranges[_BRIGHT] = tuple(config.brightness_range)
+    for slot, (lo, hi) in ranges.items():
+        lows[slot], spans[slot] = lo, hi - lo
+    drawn = u * spans
+    drawn += lows
+    out = {}
+    out["theta"] = drawn[:, _THETA] if config.rotation_range else np.zeros(n)
     out["tx"] = _sample_shift(u[:, _TX], u[:, _TX_SIGN], config.height_shift_range, h)
     out["ty"] = _sample_shift(u[:, _TY], u[:, _TY_SIGN], config.width_shift_range, w)
-    if config.shear_range:
-        s = config.shear_range
-        out["shear"] = _uniform(u[:, _SHEAR], -s, s)
-    else:
-        out["shear"] = np.zeros(n)
-    lo, hi = config.zoom_range
-    if lo == 1 and hi == 1:
-        out["zx"] = np.ones(n)
-        out["zy"] = np.ones(n)
-    else:
-        out["zx"] = _uniform(u[:, _ZX], lo, hi)
-        out["zy"] = _uniform(u[:, _ZY], lo, hi)
-    out["flip_horizontal"] = (u[:, _FLIP_H] < 0.5) & bool(config.horizontal_flip)
-    out["flip_vertical"] = (u[:, _FLIP_V] < 0.5) & bool(config.vertical_flip)
-    if config.channel_shift_range != 0:
-        c = config.channel_shift_range
-        out["channel_shift_intensity"] = _uniform(u[:, _CHANNEL], -c, c)
-    else:
-        out["channel_shift_intensity"] = None
-    if config.brightness_range is not None:
-        b0, b1 = config.brightness_range
-        out["brightness"] = _uniform(u[:, _BRIGHT], b0, b1)
-    else:
-        out["brightness"] = None
+    out["shear"] = drawn[:, _SHEAR] if config.shear_range else np.zeros(n)
+    out["zx"] = drawn[:, _ZX] if zoom else np.ones(n)
+    out["zy"] = drawn[:, _ZY] if zoom else np.ones(n)
+    flips = u[:, (_FLIP_H, _FLIP_V)] < 0.5
+    out["flip_horizontal"] = flips[:, 0] & bool(config.horizontal_flip)
+    out["flip_vertical"] = flips[:, 1] & bool(config.vertical_flip)
+    out["channel_shift_intensity"] = drawn[:, _CHANNEL] if channel else None
+    out["brightness"] = drawn[:, _BRIGHT] if bright else None
     return out
 
 
