@@ -194,6 +194,12 @@ def main(argv=None):
             tree = os.path.join(root, "train")
             print("reusing the tree in %s" % tree)
         else:
+            # Hard links take directory entries, not inodes: the tree needs an
+            # inode per folder and per source JPEG only.
+            st = os.statvfs(root)
+            need = args.classes + SOURCES + 10
+            if st.f_favail < need:
+                sys.exit("%s has %d free inodes; the tree needs %d" % (root, st.f_favail, need))
             t = time.perf_counter()
             tree = build_tree(root, args.files, args.classes)
             print("built %d hard links in %d folders in %.1f s" % (args.files, args.classes,
