@@ -201,7 +201,7 @@ def test_augmented_batches_equal_keras_per_image_pipeline(kimage, shared_dataset
         epoch = ours.epoch  # the epoch this batch belongs to
         index_array = ours.index_array[idx * 5:(idx + 1) * 5]
         params = sample_params(ours.image_data_generator, len(index_array), target,
-                               ours._batch_key(epoch, idx))
+                               ours._sample_key(epoch), ids=index_array)
         ref = []
         for i, j in enumerate(index_array):
             img = kimage.load_img(ours.filepaths[j], target_size=target, interpolation="bicubic")
