@@ -99,7 +99,13 @@ def test_prune_collects_stale_entries_and_keeps_live_ones(data, tmp_path):
     os.utime(tmp, (time.time() - 7200, time.time() - 7200))
     info = inspect(cache_dir)
     dup = len(cache_mod.DiskCache(cache_dir)._map(os.path.basename(first_pack), None).table)
-    assert info["stale_entries"] == {"file changed": 1, "file deleted": 1, "duplicate": dup}
+    # Which pack holds the edited and the deleted file's entries depends on how the
+    # writer threads interleaved; when the copied pack holds one, that entry's copy is
+    # counted under the file's reason instead of "duplicate". The total is fixed.
+    stale = info["stale_entries"]
+    assert set(stale) == {"file changed", "file deleted", "duplicate"}
+    assert 1 <= stale["file changed"] <= 2 and 1 <= stale["file deleted"] <= 2
+    assert sum(stale.values()) == 2 + dup
     assert info["live_entries"] == it.samples - 2
     assert (info["old_format_dirs"], info["old_tmp_files"]) == (1, 1)
 
