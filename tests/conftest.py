@@ -116,6 +116,23 @@ def shared_dataset(tmp_path_factory):
     return build_dataset(tmp_path_factory.mktemp("shared") / "data")
 
 
+def keras_reference_batch(kimage, kgen, it, index_array, target_size, interpolation):
+    """The reference for one of `it`'s augmented file batches: the parameters our
+    batch drew for `index_array` (in `it`'s current epoch), pushed through Keras's
+    per-image path (load_img, img_to_array, apply_transform, standardize)."""
+    from pyimgaug.params import params_to_dict, sample_params
+
+    params = sample_params(it.image_data_generator, len(index_array), target_size,
+                           it._sample_key(it.epoch), ids=index_array)
+    ref = []
+    for i, j in enumerate(index_array):
+        img = kimage.load_img(it.filepaths[j], target_size=target_size, interpolation=interpolation)
+        xi = kimage.img_to_array(img, data_format=kgen.data_format)
+        xi = kgen.apply_transform(xi, params_to_dict(params, i))
+        ref.append(kgen.standardize(xi))
+    return np.stack(ref).astype(np.float32)
+
+
 def keras_load_batch(kimage, paths, target_size, color_mode, interpolation, data_format="channels_last"):
     """The reference's image batch for `paths` (no augmentation)."""
     out = []

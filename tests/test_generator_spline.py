@@ -22,6 +22,8 @@ import pytest
 from pyimgaug import ImageDataGenerator
 from pyimgaug.params import params_to_dict, sample_params
 
+from conftest import keras_reference_batch
+
 pytest.importorskip("scipy.ndimage", reason="the Keras reference warps with scipy (test extra)")
 
 FILL_MODES = ["nearest", "constant", "reflect", "wrap"]
@@ -195,14 +197,7 @@ def test_flow_from_directory_matches_keras_per_image_pipeline(kimage, shared_dat
         idx = ours.batch_index
         x, _ = next(ours)
         index_array = ours.index_array[idx * 5:(idx + 1) * 5]
-        params = sample_params(ours.image_data_generator, len(index_array), target, ours._sample_key(ours.epoch),
-                                ids=index_array)
-        ref = []
-        for i, j in enumerate(index_array):
-            img = kimage.load_img(ours.filepaths[j], target_size=target, interpolation="nearest")
-            xi = kgen.apply_transform(kimage.img_to_array(img), params_to_dict(params, i))
-            ref.append(kgen.standardize(xi))
-        ref = np.stack(ref).astype(np.float32)
+        ref = keras_reference_batch(kimage, kgen, ours, index_array, target, "nearest")
         # The kernel folds rescale into its float64 -> float32 store; Keras
         # multiplies the float32 warp result: two roundings instead of one.
         np.testing.assert_allclose(x, ref, rtol=0, atol=4 * np.spacing(np.float32(2.0)))

@@ -17,9 +17,8 @@ from PIL import Image
 
 import pyimgaug
 from pyimgaug import ImageDataGenerator
-from pyimgaug.params import params_to_dict, sample_params
 
-from conftest import build_dataset
+from conftest import build_dataset, keras_reference_batch
 
 CLASS_MODES = ["categorical", "binary", "sparse", "input", None]
 COLOR_MODES = ["rgb", "grayscale", "rgba"]
@@ -198,17 +197,8 @@ def test_augmented_batches_equal_keras_per_image_pipeline(kimage, shared_dataset
     for _ in range(4):
         idx = ours.batch_index
         x, y = next(ours)
-        epoch = ours.epoch  # the epoch this batch belongs to
         index_array = ours.index_array[idx * 5:(idx + 1) * 5]
-        params = sample_params(ours.image_data_generator, len(index_array), target,
-                               ours._sample_key(epoch), ids=index_array)
-        ref = []
-        for i, j in enumerate(index_array):
-            img = kimage.load_img(ours.filepaths[j], target_size=target, interpolation="bicubic")
-            xi = kimage.img_to_array(img, data_format=kgen.data_format)
-            xi = kgen.apply_transform(xi, params_to_dict(params, i))
-            ref.append(kgen.standardize(xi))
-        ref = np.stack(ref).astype(np.float32)
+        ref = keras_reference_batch(kimage, kgen, ours, index_array, target, "bicubic")
         value_range = float(ref.max() - ref.min()) or 1.0
         _assert_batch_close(x, ref, value_range)
         np.testing.assert_array_equal(np.argmax(y, -1), ours.classes[index_array])
