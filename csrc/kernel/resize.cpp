@@ -33,6 +33,62 @@ void resize_nearest(const ImageView& src, std::size_t sample_bytes, int channels
 }
 
 
+// Splits a fixed-point weight as k = high * 2^15 + low with 0 <= low < 2^15; false
+// when `high` does not fit int16 (|k| >= 2^30, a weight of 256 or more, which no
+// Pillow filter produces, but the tables are checked rather than trusted).
+constexpr int kSplitShift = 15;
+bool split_coefficient(std::int32_t k, std::int16_t& high, std::int16_t& low) {
+    const std::int32_t h = k >> kSplitShift;  // arithmetic: floor division
+    if (h < -32768 || h > 32767) return false;
+    high = static_cast<std::int16_t>(h);
+    low = static_cast<std::int16_t>(k & ((1 << kSplitShift) - 1));
+    return true;
+}
+
+bool all_split(const AxisCoeffs& axis) {
+    std::int16_t h = 0, l = 0;
+    for (std::int32_t k : axis.fixed)
+        if (!split_coefficient(k, h, l)) return false;
+    return true;
+}
+
+// Lays the horizontal weights out for the AVX2 madd loops (resize_impl.hpp): per
+// output and per group, 16 int16 high parts then 16 low parts. 3 and 4 channels:
+// groups of 4 taps, pairs (t0, t1) repeated 4 times then (t2, t3) 4 times, one per
+// channel slot of the pixel shuffle. 1 channel: groups of 16 taps in order.
+void build_split_table(ResizePlan& plan) {
+    const AxisCoeffs& h = plan.horizontal;
+    plan.horizontal_split.clear();
+    plan.horizontal_split_groups = 0;
+    if (!all_split(h)) return;
+    const int taps = plan.channels == 1 ? 16 : 4;
+    const int groups = (h.ksize + taps - 1) / taps;
+    plan.horizontal_split_groups = groups;
+    plan.horizontal_split.assign(static_cast<std::size_t>(plan.out_width) * groups * 32, 0);
+    for (std::int64_t xx = 0; xx < plan.out_width; ++xx) {
+        const std::int32_t* k = &h.fixed[static_cast<std::size_t>(xx) * h.ksize];
+        const int n = h.count[static_cast<std::size_t>(xx)];
+        std::int16_t* w = &plan.horizontal_split[static_cast<std::size_t>(xx) * groups * 32];
+        for (int t = 0; t < n; ++t) {
+            std::int16_t hi = 0, lo = 0;
+            split_coefficient(k[t], hi, lo);
+            const int g = t / taps, j = t % taps;
+            std::int16_t* gw = w + g * 32;
+            if (taps == 16) {
+                gw[j] = hi;
+                gw[16 + j] = lo;
+            } else {
+                // Tap j sits at int16 slot (j / 2) * 8 + (j % 2) + 2 * c for channel slot c.
+                for (int c = 0; c < 4; ++c) {
+                    const int slot = (j / 2) * 8 + (j % 2) + 2 * c;
+                    gw[slot] = hi;
+                    gw[16 + slot] = lo;
+                }
+            }
+        }
+    }
+}
+
 // Pillow 11.0-12.2 store 16-bit samples with each byte clipped on its own.
 bool u16_byte_clip(ResizeBehaviour b) {
     return b == ResizeBehaviour::Pillow11_0 || b == ResizeBehaviour::Pillow12_2;
@@ -44,14 +100,19 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
     const AxisCoeffs& h = plan.horizontal;
     switch (dtype) {
         case DType::U8: {
-            const std::size_t row_len =
-                static_cast<std::size_t>((plan.in_width + 8 * plan.horizontal_groups) * channels);
+            // Zero padding past the row: 8 taps per group for the portable loop; the
+            // AVX2 loops copy only a row's tail (twice, for two rows) and pad it by
+            // their tap span plus 64 bytes (resize_impl.hpp).
+            const std::int64_t pad = std::max<std::int64_t>(8 * plan.horizontal_groups,
+                                                            2 * (16 * plan.horizontal_split_groups + 64));
+            const std::size_t row_len = static_cast<std::size_t>(2 * plan.in_width * channels + pad * channels);
             scratch.row.assign(row_len, 0);
             PYIMGAUG_PICK(avx2, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
                                                         h.first.data(), plan.out_width,
-                                                        plan.horizontal_expanded.data(), plan.horizontal_padded.data(),
-                                                        plan.horizontal_groups,
-                                                        scratch.row.data(), dst);
+                                                        plan.horizontal_expanded.data(), plan.horizontal_groups,
+                                                        plan.horizontal_split.empty() ? nullptr
+                                                                                      : plan.horizontal_split.data(),
+                                                        plan.horizontal_split_groups, scratch.row.data(), dst);
             break;
         }
         case DType::U16:
@@ -78,7 +139,7 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
         scratch.accum_fixed.resize(static_cast<std::size_t>(samples));
         PYIMGAUG_PICK(avx2, vertical_u8_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
                                                v.fixed.data(), v.ksize, plan.out_height, first_row,
-                                               scratch.accum_fixed.data(), dst);
+                                               plan.vertical_splits, scratch.accum_fixed.data(), dst);
         return;
     }
     scratch.accum.resize(static_cast<std::size_t>(samples));
@@ -140,15 +201,14 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     const int L = 8 * channels;
     plan.horizontal_groups = groups;
     plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
-    plan.horizontal_padded.assign(static_cast<std::size_t>(out_width) * groups * 8, 0);
     for (std::int64_t xx = 0; xx < out_width; ++xx) {
         std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
         const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
         for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
             for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
-        std::copy(k, k + plan.horizontal.count[static_cast<std::size_t>(xx)],
-                  &plan.horizontal_padded[static_cast<std::size_t>(xx) * groups * 8]);
     }
+    build_split_table(plan);
+    plan.vertical_splits = all_split(plan.vertical);
     return true;
 }
 
