@@ -104,6 +104,15 @@ static inline std::int64_t first_padded_output(const int* first, std::int64_t ou
     return x;
 }
 
+// Copies `n` bytes without a library call (the copies here are a row's last few
+// pixels, once per row, where a call costs more than the copy).
+static inline void copy_bytes(std::uint8_t* dst, const std::uint8_t* src, std::int64_t n) {
+    std::int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + j), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j)));
+    for (; j < n; ++j) dst[j] = src[j];
+}
+
 // Horizontal pass for 3 and 4 channels. One register holds 4 taps of one output
 // pixel: its low lane taps 0-1 and its high lane taps 2-3, each lane as int16 pairs
 // (c of tap 0, c of tap 1) per channel c, so one madd gives per-channel partial sums.
@@ -132,8 +141,15 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
         const bool two = r + 1 < rows;
         const unsigned char* row0 = src + r * src_stride;
         const unsigned char* row1 = two ? row0 + src_stride : row0;
-        std::memcpy(rowbuf, row0 + tail_off, static_cast<std::size_t>(tail_len));
-        std::memcpy(rowbuf + buf_half, row1 + tail_off, static_cast<std::size_t>(tail_len));
+        copy_bytes(rowbuf, row0 + tail_off, tail_len);
+        copy_bytes(rowbuf + buf_half, row1 + tail_off, tail_len);
+        // Ask for the next two rows while these are computed (they are whole rows,
+        // read once; the hardware prefetcher starts late on each new row).
+        if (r + 3 < rows)
+            for (std::int64_t b = 0; b < row_bytes; b += 64) {
+                _mm_prefetch(reinterpret_cast<const char*>(row0 + 2 * src_stride + b), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(row0 + 3 * src_stride + b), _MM_HINT_T0);
+            }
         std::uint8_t* out0 = dst + r * out_width * C;
         std::uint8_t* out1 = out0 + out_width * C;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
@@ -154,13 +170,13 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
                 h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(x1, wh));
                 l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(x1, wl));
             }
-            // Fold the two tap halves: low lane = row 0's channel sums, high lane = row 1's.
-            const __m256i h = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                                               _mm256_permute2x128_si256(h0, h1, 0x31));
-            const __m256i l = _mm256_add_epi32(_mm256_permute2x128_si256(l0, l1, 0x20),
-                                               _mm256_permute2x128_si256(l0, l1, 0x31));
-            const __m256i v = _mm256_srai_epi32(
-                _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(h, kSplitShift), l), round), kPrecisionBits);
+            // Combine the high and low parts (exact modulo 2^32, see above), then fold
+            // the two tap halves: low lane = row 0's channel sums, high lane = row 1's.
+            const __m256i t0 = _mm256_add_epi32(_mm256_slli_epi32(h0, kSplitShift), l0);
+            const __m256i t1 = _mm256_add_epi32(_mm256_slli_epi32(h1, kSplitShift), l1);
+            const __m256i t = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20),
+                                               _mm256_permute2x128_si256(t0, t1, 0x31));
+            const __m256i v = _mm256_srai_epi32(_mm256_add_epi32(t, round), kPrecisionBits);
             const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(v, v), v);  // bytes 0-3 and 16-19
             const std::uint32_t v0 = static_cast<std::uint32_t>(_mm256_cvtsi256_si32(px));
             const std::uint32_t v1 = static_cast<std::uint32_t>(_mm256_extract_epi32(px, 4));
@@ -188,7 +204,7 @@ static void horizontal_u8_avx2_split_c1(const unsigned char* src, std::int64_t s
     const std::int64_t tail_off = x_pad < out_width ? first[x_pad] : in_width;
     for (std::int64_t r = 0; r < rows; ++r) {
         const unsigned char* row = src + r * src_stride;
-        std::memcpy(rowbuf, row + tail_off, static_cast<std::size_t>(in_width - tail_off));
+        copy_bytes(rowbuf, row + tail_off, in_width - tail_off);
         std::uint8_t* out = dst + r * out_width;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
             const std::uint8_t* p = xx < x_pad ? row + first[xx] : rowbuf + (first[xx] - tail_off);
