@@ -235,19 +235,22 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     }
     if (!build_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
     if (!build_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
-    // Expanded weights for the grouped 8-bit horizontal loop.
+    // The AVX2 loops' split weights when they will run; otherwise the portable
+    // loop's expanded weights (the two tables are never both needed).
+    if (cpu_has_avx2()) build_split_table(plan);
     const int ksize = plan.horizontal.ksize;
     const int groups = (ksize + 7) / 8;
     const int L = 8 * channels;
     plan.horizontal_groups = groups;
-    plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
-    for (std::int64_t xx = 0; xx < out_width; ++xx) {
-        std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
-        const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
-        for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
-            for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
+    if (plan.horizontal_split.empty()) {
+        plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
+        for (std::int64_t xx = 0; xx < out_width; ++xx) {
+            std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
+            const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
+            for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
+                for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
+        }
     }
-    build_split_table(plan);
     plan.vertical_splits = all_split(plan.vertical);
     return true;
 }

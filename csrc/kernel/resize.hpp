@@ -15,7 +15,8 @@ struct ResizePlan {
     Filter filter = Filter::Lanczos;
     AxisCoeffs horizontal, vertical;              // filters other than Nearest
     std::vector<std::int64_t> nearest_x, nearest_y;  // Nearest only
-    // Expanded, zero-padded fixed-point horizontal weights for the vector loop:
+    // Expanded, zero-padded fixed-point horizontal weights for the portable loop
+    // (empty when the AVX2 loops run, see horizontal_split):
     // for output x, taps are grouped 8 at a time and each weight is repeated per channel.
     std::vector<std::int32_t> horizontal_expanded;
     int horizontal_groups = 0;  // groups of 8 taps per output sample
