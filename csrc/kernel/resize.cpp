@@ -141,11 +141,11 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
     switch (dtype) {
         case DType::U8: {
             // Zero padding past the row: 8 taps per group for the portable loop; the
-            // AVX2 loops copy only a row's tail (twice, for two rows) and pad it by
-            // their tap span plus 64 bytes (resize_impl.hpp).
+            // AVX2 loops copy only a row's tail (for up to 4 rows) and pad it by their
+            // tap span plus 64 bytes (resize_impl.hpp).
             const std::int64_t pad = std::max<std::int64_t>(8 * plan.horizontal_groups,
-                                                            2 * (16 * plan.horizontal_split_groups + 64));
-            const std::size_t row_len = static_cast<std::size_t>(2 * plan.in_width * channels + pad * channels);
+                                                            4 * (16 * plan.horizontal_split_groups + 64));
+            const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
             scratch.row.assign(row_len, 0);
             PYIMGAUG_PICK(avx2, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
                                                         h.first.data(), plan.out_width,

@@ -117,14 +117,15 @@ static inline void copy_bytes(std::uint8_t* dst, const std::uint8_t* src, std::i
 // pixel: its low lane taps 0-1 and its high lane taps 2-3, each lane as int16 pairs
 // (c of tap 0, c of tap 1) per channel c, so one madd gives per-channel partial sums.
 // `split` holds, per output and per group of 4 taps, 16 int16 high parts then 16 low
-// parts laid out as those pairs; taps past the window have weight 0. Two rows are
-// done together so each weight register serves both and their sums are finished
-// in one register.
+// parts laid out as those pairs; taps past the window have weight 0. Four rows are
+// done together so each weight register serves all four and their sums are
+// finished in two registers.
 template <int C>
 static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                      std::int64_t in_width, const int* first, std::int64_t out_width,
                                      const std::int16_t* split, int groups, std::uint8_t* rowbuf, std::uint8_t* dst) {
     static_assert(C == 3 || C == 4, "3 or 4 channels");
+    constexpr int R = 4;
     const __m256i pairs = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
                                                     6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1)
                                  : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
@@ -135,59 +136,64 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
     const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
     const std::int64_t tail_off = x_pad < out_width ? static_cast<std::int64_t>(first[x_pad]) * C : row_bytes;
     const std::int64_t tail_len = row_bytes - tail_off;
-    const std::int64_t buf_half = tail_len + span + 64;  // each row's tail copy, zero padded
-    for (std::int64_t r = 0; r < rows; r += 2) {
-        // An odd last row is computed twice (the second copy is not stored).
-        const bool two = r + 1 < rows;
-        const unsigned char* row0 = src + r * src_stride;
-        const unsigned char* row1 = two ? row0 + src_stride : row0;
-        copy_bytes(rowbuf, row0 + tail_off, tail_len);
-        copy_bytes(rowbuf + buf_half, row1 + tail_off, tail_len);
-        // Ask for the next two rows while these are computed (they are whole rows,
-        // read once; the hardware prefetcher starts late on each new row).
-        if (r + 3 < rows)
-            for (std::int64_t b = 0; b < row_bytes; b += 64) {
-                _mm_prefetch(reinterpret_cast<const char*>(row0 + 2 * src_stride + b), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(row0 + 3 * src_stride + b), _MM_HINT_T0);
-            }
-        std::uint8_t* out0 = dst + r * out_width * C;
-        std::uint8_t* out1 = out0 + out_width * C;
+    const std::int64_t buf_part = tail_len + span + 64;  // each row's tail copy, zero padded
+    for (std::int64_t r = 0; r < rows; r += R) {
+        // Past the last row, the last row is computed again and not stored.
+        const int live = static_cast<int>(rows - r < R ? rows - r : R);
+        const unsigned char* in[R];
+        const std::uint8_t* tail[R];
+        for (int j = 0; j < R; ++j) {
+            in[j] = src + (r + (j < live ? j : live - 1)) * src_stride;
+            tail[j] = rowbuf + j * buf_part - tail_off;
+            copy_bytes(rowbuf + j * buf_part, in[j] + tail_off, tail_len);
+        }
+        // Ask for the next rows while these are computed (whole rows, read once;
+        // the hardware prefetcher starts late on each new row).
+        for (std::int64_t j = R; j < 2 * R && r + j < rows; ++j)
+            for (std::int64_t b = 0; b < row_bytes; b += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(src + (r + j) * src_stride + b), _MM_HINT_T0);
+        std::uint8_t* out = dst + r * out_width * C;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
             const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
-            const std::uint8_t* p0 = xx < x_pad ? row0 + at : rowbuf + (at - tail_off);
-            const std::uint8_t* p1 = xx < x_pad ? row1 + at : rowbuf + buf_half + (at - tail_off);
+            const std::uint8_t* p[R];
+            for (int j = 0; j < R; ++j) p[j] = (xx < x_pad ? in[j] : tail[j]) + at;
             const std::int16_t* w = split + xx * groups * 32;
-            __m256i h0 = _mm256_setzero_si256(), l0 = h0, h1 = h0, l1 = h0;
-            for (int g = 0; g < groups; ++g, p0 += 4 * C, p1 += 4 * C, w += 32) {
+            __m256i h[R], l[R];
+            for (int j = 0; j < R; ++j) h[j] = l[j] = _mm256_setzero_si256();
+            for (int g = 0; g < groups; ++g, w += 32) {
                 const __m256i wh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
                 const __m256i wl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16));
-                const __m256i x0 = _mm256_shuffle_epi8(
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))), pairs);
-                const __m256i x1 = _mm256_shuffle_epi8(
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p1))), pairs);
-                h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(x0, wh));
-                l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(x0, wl));
-                h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(x1, wh));
-                l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(x1, wl));
+                for (int j = 0; j < R; ++j) {
+                    const __m256i x = _mm256_shuffle_epi8(
+                        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[j] + 4 * C * g))),
+                        pairs);
+                    h[j] = _mm256_add_epi32(h[j], _mm256_madd_epi16(x, wh));
+                    l[j] = _mm256_add_epi32(l[j], _mm256_madd_epi16(x, wl));
+                }
             }
             // Combine the high and low parts (exact modulo 2^32, see above), then fold
-            // the two tap halves: low lane = row 0's channel sums, high lane = row 1's.
-            const __m256i t0 = _mm256_add_epi32(_mm256_slli_epi32(h0, kSplitShift), l0);
-            const __m256i t1 = _mm256_add_epi32(_mm256_slli_epi32(h1, kSplitShift), l1);
-            const __m256i t = _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20),
-                                               _mm256_permute2x128_si256(t0, t1, 0x31));
-            const __m256i v = _mm256_srai_epi32(_mm256_add_epi32(t, round), kPrecisionBits);
-            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(v, v), v);  // bytes 0-3 and 16-19
-            const std::uint32_t v0 = static_cast<std::uint32_t>(_mm256_cvtsi256_si32(px));
-            const std::uint32_t v1 = static_cast<std::uint32_t>(_mm256_extract_epi32(px, 4));
+            // the two tap halves: a = rows 0 | 1, b = rows 2 | 3 (one row per lane).
+            __m256i t[R];
+            for (int j = 0; j < R; ++j) t[j] = _mm256_add_epi32(_mm256_slli_epi32(h[j], kSplitShift), l[j]);
+            const __m256i ta = _mm256_add_epi32(_mm256_permute2x128_si256(t[0], t[1], 0x20),
+                                                _mm256_permute2x128_si256(t[0], t[1], 0x31));
+            const __m256i tb = _mm256_add_epi32(_mm256_permute2x128_si256(t[2], t[3], 0x20),
+                                                _mm256_permute2x128_si256(t[2], t[3], 0x31));
+            const __m256i va = _mm256_srai_epi32(_mm256_add_epi32(ta, round), kPrecisionBits);
+            const __m256i vb = _mm256_srai_epi32(_mm256_add_epi32(tb, round), kPrecisionBits);
+            // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
+            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
+            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm256_extract_epi32(px, 0)),
+                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 4)),
+                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 1)),
+                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 5))};
             // The fourth byte of an RGB store is overwritten by the next pixel; the
             // row's last pixel stores exactly 3.
+            std::uint8_t* o = out + xx * C;
             if (C == 4 || xx + 1 < out_width) {
-                std::memcpy(out0 + xx * C, &v0, 4);
-                if (two) std::memcpy(out1 + xx * C, &v1, 4);
+                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], 4);
             } else {
-                std::memcpy(out0 + xx * C, &v0, C);
-                if (two) std::memcpy(out1 + xx * C, &v1, C);
+                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], C);
             }
         }
     }
