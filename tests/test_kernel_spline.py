@@ -271,8 +271,8 @@ def test_the_compiled_layer_rechecks_order_and_float64_resize():
     out = np.zeros((1, 4, 5, 3), np.float32)
     for order in (6, -1, 1000):
         with pytest.raises(ValueError, match="order"):
-            core.transform_batch([img], mats, out, None, 0, order, 1, 0.0, 1.0, 0.0, 1, 0)
+            core.transform_batch([img], mats, out, None, 0, order, 1, 0.0, 1.0, 0.0, 1)
     with pytest.raises(ValueError, match="images\\[0\\]"):
-        core.transform_batch([img], mats, out, (4, 5), 0, 3, 1, 0.0, 1.0, 0.0, 1, 0)
-    got = core.transform_batch([img + 2.0], mats, out, None, 0, 3, 1, 0.0, 1.0, 0.0, 1, 0)
+        core.transform_batch([img], mats, out, (4, 5), 0, 3, 1, 0.0, 1.0, 0.0, 1)
+    got = core.transform_batch([img + 2.0], mats, out, None, 0, 3, 1, 0.0, 1.0, 0.0, 1)
     np.testing.assert_array_equal(got, 2.0)
