@@ -79,7 +79,7 @@ def check_agreement(kimage, pyimgaug, root, x, batch_size, target):
                                  seed=1, class_mode=None)
     xb = next(it)
     idx = it.index_array[:8]
-    p = sample_params(gen, 8, target, it._batch_key(it.epoch, 0))
+    p = sample_params(gen, 8, target, it._sample_key(it.epoch), ids=idx)
     ref = np.stack([kgen.standardize(kgen.apply_transform(kimage.img_to_array(kimage.load_img(
         it.filepaths[j], target_size=target, interpolation="lanczos")), params_to_dict(p, i)))
         for i, j in enumerate(idx)])

@@ -202,7 +202,7 @@ def time_split(pyimgaug, root, batch_size):
             t0 = time.perf_counter()
             decoded = stage.load_stage([it.filepaths[j] for j in idx], "rgb", TARGET, "lanczos")
             t1 = time.perf_counter()
-            params = sample_params(gen, len(idx), TARGET, it._batch_key(0, b))
+            params = sample_params(gen, len(idx), TARGET, it._sample_key(0), ids=idx)
             t2 = time.perf_counter()
             augment_batch(gen, [x for x, _ in decoded], params, TARGET, resize_to=TARGET,
                           resample="lanczos")

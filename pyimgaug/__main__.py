@@ -220,12 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--cache", default=None, metavar="none|memory|DIR",
                        help="keep decoded, resized images: in memory or in a directory")
     bench.add_argument("--cache-bytes", type=_positive_int, default=None,
-                       help="bound of the memory cache (default 1 GiB)")
+                       help="bound of the cache: memory (default 1 GiB) or a directory's packs (default: none)")
     _add_augmentation_args(bench)
     bench.set_defaults(func=_cmd_bench)
 
     info = sub.add_parser("info", help="version, instruction set, threading runtime, library versions")
     info.set_defaults(func=_cmd_info)
+    from . import cache_cli  # `cache DIR --info/--prune`, in its own module
+    cache_cli.add_parser(sub)
     return parser
 
 

@@ -18,13 +18,18 @@ entries the next epoch needs next).
 
 `DiskCache` writes a batch's new entries as one pack file (creating a file
 costs far more than writing its bytes): a table of (key digest, dtype, shape,
-CRC-32, offset, length) and the payloads, written under a temporary name and
-renamed with `os.replace`, so readers see no pack or a whole one.  Packs are
+CRC-32, offset, length), the entries' keys (so that `prune` can tell which
+went stale), and the payloads, written under a temporary name and renamed
+with `os.replace`, so readers see no pack or a whole one.  Packs are
 memory-mapped when read.  A damaged or truncated pack is reported with a
-`CacheWarning` and deleted; its entries are rebuilt.
+`CacheWarning` and deleted; its entries are rebuilt.  With `max_bytes`, a
+pack that would take the directory past the bound is not written (after
+collecting stale packs once); `cache_prune` collects stale packs and trims a
+directory to a bound.
 """
 import collections
 import hashlib
+import json
 import mmap
 import os
 import struct
@@ -39,16 +44,27 @@ import numpy as np
 
 __all__ = ["CacheWarning", "MemoryCache", "DiskCache", "entry_key", "make_cache"]
 
-FORMAT_VERSION = 2
-_MAGIC = b"PYIAGP02"
+FORMAT_VERSION = 3
+_MAGIC = b"PYIAGP03"
 _PACK_SUFFIX = ".npx"
-# A pack file: this head (magic, entry count, CRC-32 of the table), padded to
-# 64 bytes; the table, one _ENTRY per entry; then the payloads, each starting
+_DIR_PREFIX = "pyimgaug-stage-v"
+# A pack file: this head (magic, entry count, CRC-32 of the table), then
+# _KEYS_HEAD (offset, length and CRC-32 of the keys), padded to 64 bytes; the
+# table, one _ENTRY per entry; the keys (UTF-8 JSON, a list with each entry's
+# key, or null for a key JSON cannot hold); then the payloads, each starting
 # on a 64-byte boundary, the last one ending the file.
 _PACK_HEAD = struct.Struct("<8sII")
+_KEYS_HEAD = struct.Struct("<QII")
 _PACK_HEAD_SIZE = 64
 # key digest (32), dtype code, 3 pad bytes, h, w, c, CRC-32 of the payload, offset, payload bytes
 _ENTRY = struct.Struct("<32sB3xIIIIQQ")
+# The same record as a NumPy dtype: a pack's table is kept as one array (no
+# Python object per entry; ImageNet has 1.28 million).
+_ENTRY_DTYPE = np.dtype([("digest", "<u8", (4,)), ("code", "u1"), ("pad", "V3"), ("h", "<u4"),
+                         ("w", "<u4"), ("c", "<u4"), ("crc", "<u4"), ("off", "<u8"),
+                         ("nbytes", "<u8")])
+assert _ENTRY_DTYPE.itemsize == _ENTRY.size
+_MAX_SIDE, _MAX_CHANNELS = 1 << 20, 64  # a table entry beyond these is damage
 _ALIGN = 64
 _ZEROS = bytes(_ALIGN)
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.float32)}
@@ -154,7 +170,9 @@ class DiskCache(object):
 
     A batch's new entries are written as one pack file (see the module
     docstring).  This process keeps an index, key digest -> pack, built by
-    listing the directory: again on a miss, when the directory changed.  Each
+    listing the directory: again on a miss, when the directory changed.  The
+    index is packed (see `_PackedIndex`: about 16 bytes an entry, plus each
+    pack's table, 68 bytes an entry, as one NumPy array).  Each
     read checks that the pack file is still the one mapped (inode, size,
     mtime); an entry's CRC-32 is checked the first time this process reads
     it from that pack file.
@@ -162,9 +180,10 @@ class DiskCache(object):
 
     kind = "disk"
 
-    def __init__(self, root):
+    def __init__(self, root, max_bytes=None):
         self.root = os.path.abspath(os.fspath(root))
-        self._dir = os.path.join(self.root, "pyimgaug-stage-v%d" % FORMAT_VERSION)
+        self.max_bytes = None if max_bytes is None else int(max_bytes)
+        self._dir = stage_dir(self.root)
         self._pid = os.getpid()
         self._init_state()
 
@@ -174,13 +193,17 @@ class DiskCache(object):
         self._executor = None
         self._writer_pid = None
         self._queued = {}  # digest -> array waiting for the writer thread
-        self._index = {}  # digest -> (pack, entry number)
+        self._index = _PackedIndex()  # digest -> (pack id, entry number)
         self._packs = {}  # pack name -> _Pack
+        self._ids = {}  # pack name -> pack id (ids are never reused)
+        self._names = []  # pack id -> pack name
         self._mapped = collections.OrderedDict()  # pack names with an open map, oldest first
         self._dropped = set()  # damaged packs (deleted, or not deletable): never read again
         self._dir_mtime = None
         self._next_scan = 0.0
         self._bytes_written = 0
+        self._known_bytes = 0  # sizes of the packs in self._packs
+        self._pruned = False  # stale packs collected once when the bound was reached
         self._dir_made = False
 
     def _check_pid(self):
@@ -205,10 +228,10 @@ class DiskCache(object):
         digest = self._digest(key)
         with self._lock:
             array = self._queued.get(digest)
-            where = self._index.get(digest) if array is None else None
+            where = self._where(digest) if array is None else None
         if array is None and where is None and self._scan():
             with self._lock:
-                where = self._index.get(digest)
+                where = self._where(digest)
         if array is None and where is not None:
             array = self._read(where[0], where[1], digest, key)
         self._stats.count("misses" if array is None else "hits")
@@ -250,13 +273,28 @@ class DiskCache(object):
             self._next_scan = time.monotonic() + 20 * (time.monotonic() - now)
         return True
 
+    def _where(self, digest):
+        # (under the lock) -> (pack name, entry number) or None.
+        found = self._index.get(digest)
+        if found is None:
+            return None
+        name = self._names[found[0]]
+        return (name, found[1]) if name in self._packs else None
+
+    def _index_pack(self, name, pack):
+        # (under the lock) A new pack's entries shadow older copies.  A new
+        # id each time: a pack dropped and found again is not "forgotten".
+        pack_id = self._ids[name] = len(self._names)
+        self._names.append(name)
+        self._index.add(pack.table["digest"][:, 0], pack_id)
+
     def _add(self, name, pack):
         with self._lock:
-            if name in self._dropped:
+            if name in self._dropped or name in self._packs:
                 return
             self._packs[name] = pack
-            for i, e in enumerate(pack.table):
-                self._index[e[0]] = (name, i)
+            self._known_bytes += pack.size
+            self._index_pack(name, pack)
             if pack.mm is not None:
                 self._mark_mapped(name)
 
@@ -279,9 +317,13 @@ class DiskCache(object):
             if dead:
                 self._dropped.add(name)
             if pack is not None:
-                for i, e in enumerate(pack.table):
-                    if self._index.get(e[0]) == (name, i):
-                        del self._index[e[0]]
+                self._known_bytes -= pack.size
+                # Its index entries now name a pack not in self._packs: a
+                # miss (as before, an older copy is not looked for); they
+                # are dropped at the next compaction.
+                pack_id = self._ids.get(name)
+                if pack_id is not None:
+                    self._index.forget(pack_id)
 
     def _map(self, name, expected):
         """Opens and checks pack `name` -> a new _Pack (raises _Damaged)."""
@@ -293,6 +335,7 @@ class DiskCache(object):
                 raise _Damaged("truncated header (%d bytes)" % st.st_size)
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         magic, n, table_crc = _PACK_HEAD.unpack_from(mm, 0)
+        keys_off, keys_len, _ = _KEYS_HEAD.unpack_from(mm, _PACK_HEAD.size)
         end = _PACK_HEAD_SIZE + n * _ENTRY.size
         if magic != _MAGIC:
             raise _Damaged("bad header")
@@ -300,17 +343,31 @@ class DiskCache(object):
             raise _Damaged("truncated table (%d bytes)" % st.st_size)
         if zlib.crc32(mm[_PACK_HEAD_SIZE:end]) != table_crc:
             raise _Damaged("table checksum mismatch")
-        table = [_ENTRY.unpack_from(mm, _PACK_HEAD_SIZE + i * _ENTRY.size) for i in range(n)]
-        for digest, code, h, w, c, crc, off, nbytes in table:
-            dtype = _DTYPES.get(code)
-            if (dtype is None or nbytes != h * w * c * dtype.itemsize or off < end
-                    or off + nbytes > st.st_size):
-                raise _Damaged("bad table entry")
-        if not table or table[-1][6] + table[-1][7] != st.st_size:
+        table = np.frombuffer(mm, dtype=_ENTRY_DTYPE, count=n, offset=_PACK_HEAD_SIZE).copy()
+        if keys_off != end or keys_off + keys_len > st.st_size:
+            raise _Damaged("bad keys section")
+        end += keys_len
+        # Each entry: a known dtype, the length its shape says, inside the file
+        # after the keys (in 64-bit arithmetic: no overflow for any table).
+        codes = table["code"]
+        itemsize = np.select([codes == k for k in _DTYPES], [v.itemsize for v in _DTYPES.values()], 0)
+        shape_bytes = (table["h"].astype(np.uint64) * table["w"] * table["c"]
+                       * itemsize.astype(np.uint64))
+        off, nbytes = table["off"], table["nbytes"]
+        # Bounded sides first, so that the product above cannot wrap.
+        if (n == 0 or np.any(itemsize == 0) or np.any(table["h"] > _MAX_SIDE)
+                or np.any(table["w"] > _MAX_SIDE) or np.any(table["c"] > _MAX_CHANNELS)
+                or np.any(nbytes != shape_bytes)
+                or np.any(off < end) or np.any(off > st.st_size)
+                or np.any(nbytes > st.st_size - off)):
+            if n == 0:
+                raise _Damaged("wrong length (%d bytes)" % st.st_size)
+            raise _Damaged("bad table entry")
+        if int(off[-1]) + int(nbytes[-1]) != st.st_size:
             raise _Damaged("wrong length (%d bytes)" % st.st_size)
-        if expected is not None and [e[0] for e in table] != [e[0] for e in expected]:
+        if expected is not None and not np.array_equal(table["digest"], expected["digest"]):
             raise _Damaged("table does not match the entries written")
-        return _Pack(table, version, mm)
+        return _Pack(table, version, mm, st.st_size)
 
     def _read(self, name, i, digest, key):
         path = os.path.join(self._dir, name)
@@ -348,13 +405,17 @@ class DiskCache(object):
                 if pack.version != new.version:
                     pack.table, pack.version = new.table, new.version
                     pack.verified = bytearray(len(new.table))
+                    self._known_bytes += new.size - pack.size
+                    pack.size = new.size
                 pack.mm = mm = new.mm
                 self._mark_mapped(name)
         e = pack.table[i]
-        if e[0] != digest:
-            self._damaged(name, "key mismatch", key)
+        if e["digest"].tobytes() != digest:
+            # The index keys on the digest's first 8 bytes: another entry
+            # with the same 8 bytes (about 1 in 2^64 per pair) is a miss.
             return None
-        _, code, h, w, c, crc, off, nbytes = e
+        code, h, w, c = int(e["code"]), int(e["h"]), int(e["w"]), int(e["c"])
+        crc, off = int(e["crc"]), int(e["off"])
         dtype = _DTYPES[code]
         array = np.frombuffer(mm, dtype=dtype, count=h * w * c, offset=off)
         if not pack.verified[i]:
@@ -369,13 +430,15 @@ class DiskCache(object):
         # The pack's other entries may have been served already (and so
         # would not be rebuilt this epoch): those whose CRC-32 is right go to
         # a new pack.
+        keys = read_keys(mm)
         items = []
-        for j, (digest, code, h, w, c, crc, off, nbytes) in enumerate(pack.table):
+        for j, (digest, code, h, w, c, crc, off, nbytes) in enumerate(_entries(pack.table)):
             if j == bad:
                 continue
             a = np.frombuffer(mm, dtype=_DTYPES[code], count=h * w * c, offset=off)
             if zlib.crc32(a) == crc:
-                items.append((digest, a.reshape(h, w, c).copy()))
+                items.append((digest, a.reshape(h, w, c).copy(),
+                              keys[j] if keys is not None and j < len(keys) else None))
         self._put_digests(items)
 
     def _damaged(self, name, problem, key):
@@ -399,7 +462,8 @@ class DiskCache(object):
     def put_many(self, items):
         """Stores `(key, array)` pairs as one pack: on the writer thread, or here when it is behind."""
         self._check_pid()
-        self._put_digests([(self._digest(k), np.ascontiguousarray(a)) for k, a in items])
+        self._put_digests([(self._digest(k), np.ascontiguousarray(a), _json_key(k))
+                           for k, a in items])
 
     def _put_digests(self, items):
         if not items:
@@ -410,7 +474,7 @@ class DiskCache(object):
             queued = not self._queued or len(self._queued) + len(items) <= _MAX_PENDING
             if queued:
                 # Served from here until written: this process reads its own writes.
-                for d, a in items:
+                for d, a, _ in items:
                     self._queued[d] = a
         if queued:
             writer.submit(self._write_pack, items, True)
@@ -438,38 +502,71 @@ class DiskCache(object):
 
     def _write_pack(self, items, queued):
         try:
-            name, table, size = self._write_file(items)
+            if self._within_bound(_pack_size(items)):
+                name, table, size = self._write_file(items)
+            else:
+                self._stats.count("not_stored", len(items))
+                name, table, size = None, None, 0
         except BaseException:
             if queued:
                 with self._lock:
-                    for d, _ in items:
+                    for d, _, _ in items:
                         self._queued.pop(d, None)
             raise
         with self._lock:
             if name is not None:
-                self._packs[name] = _Pack(table, None, None)
-                for i, e in enumerate(table):
-                    self._index[e[0]] = (name, i)
+                pack = self._packs[name] = _Pack(table, None, None, size)
+                self._known_bytes += size
+                self._index_pack(name, pack)
                 self._bytes_written += size
             if queued:
-                for d, _ in items:
+                for d, _, _ in items:
                     self._queued.pop(d, None)
 
+    def _within_bound(self, size):
+        """Whether a pack of `size` bytes keeps the directory within `max_bytes`.
+
+        First come, first kept (as the memory cache): past the bound new
+        entries are not stored, nothing live is evicted.  The first time the
+        bound is reached, this process collects stale packs (entries of files
+        since changed or deleted, of another library version, duplicates)
+        and looks again.  Other processes' packs count once this process has
+        seen them (the directory is listed again when it changed), so writers
+        running at once can pass the bound by the packs they write meanwhile.
+        """
+        if self.max_bytes is None:
+            return True
+        self._scan()
+        with self._lock:
+            fits = self._known_bytes + size <= self.max_bytes
+            prune_now = not fits and not self._pruned
+            self._pruned = self._pruned or prune_now
+        if prune_now:
+            from .cache_prune import prune
+            prune(self.root)
+            self._scan(force=True)
+            with self._lock:
+                fits = self._known_bytes + size <= self.max_bytes
+        return fits
+
     def _write_file(self, items):
-        """Writes one pack -> (name, table, bytes), or (None, None, 0) when it failed."""
+        """Writes one pack -> (name, table array, bytes), or (None, None, 0) when it failed."""
         table, parts = [], []
-        off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size
-        for digest, array in items:
+        keys_bytes = _keys_bytes(items)
+        keys_off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size
+        off = keys_off + len(keys_bytes)
+        for digest, array, _ in items:
             off = _align(off)
             h, w, c = array.shape
             table.append((digest, _CODES[array.dtype], h, w, c, zlib.crc32(array), off,
                           array.nbytes))
             off += array.nbytes
         table_bytes = b"".join(_ENTRY.pack(*e) for e in table)
-        head = _PACK_HEAD.pack(_MAGIC, len(table), zlib.crc32(table_bytes))
-        parts = [head.ljust(_PACK_HEAD_SIZE, b"\0"), table_bytes]
-        pos = _PACK_HEAD_SIZE + len(table_bytes)
-        for e, (_, array) in zip(table, items):
+        head = (_PACK_HEAD.pack(_MAGIC, len(table), zlib.crc32(table_bytes))
+                + _KEYS_HEAD.pack(keys_off, len(keys_bytes), zlib.crc32(keys_bytes)))
+        parts = [head.ljust(_PACK_HEAD_SIZE, b"\0"), table_bytes, keys_bytes]
+        pos = keys_off + len(keys_bytes)
+        for e, (_, array, _) in zip(table, items):
             if e[6] > pos:
                 parts.append(_ZEROS[:e[6] - pos])
             parts.append(memoryview(array).cast("B"))
@@ -505,7 +602,7 @@ class DiskCache(object):
             except OSError:
                 pass
             return None, None, 0
-        return name, table, pos
+        return name, np.frombuffer(table_bytes, dtype=_ENTRY_DTYPE).copy(), pos
 
     def disk_bytes(self):
         """Bytes of the pack files now in the directory."""
@@ -526,11 +623,20 @@ class DiskCache(object):
         self.flush()
         s = self._stats
         return {"kind": self.kind, "path": self.root, "hits": s.hits, "misses": s.misses,
-                "bytes": self.disk_bytes(), "bytes_written": self._bytes_written,
-                "not_stored": s.not_stored, "damaged": s.damaged}
+                "bytes": self.disk_bytes(), "max_bytes": self.max_bytes,
+                "bytes_written": self._bytes_written, "not_stored": s.not_stored,
+                "damaged": s.damaged}
+
+    def prune(self, max_bytes=None):
+        """Collects stale packs under this cache's directory; see `cache_prune.prune`."""
+        from .cache_prune import prune
+        self.flush()
+        report = prune(self.root, max_bytes=max_bytes)
+        self._scan(force=True)
+        return report
 
     def __reduce__(self):
-        return (type(self), (self.root,))
+        return (type(self), (self.root, self.max_bytes))
 
 
 class _Damaged(Exception):
@@ -540,13 +646,130 @@ class _Damaged(Exception):
 class _Pack(object):
     """One pack file as this process knows it: its table, and its map while open."""
 
-    __slots__ = ("table", "version", "mm", "verified")
+    __slots__ = ("table", "version", "mm", "verified", "size")
 
-    def __init__(self, table, version, mm):
-        self.table = table  # [(digest, code, h, w, c, crc32, offset, nbytes)]
+    def __init__(self, table, version, mm, size):
+        self.table = table  # _ENTRY_DTYPE array: digest, code, h, w, c, crc32, offset, nbytes
         self.version = version  # (inode, size, mtime) of the file mapped; None: not read yet
         self.mm = mm
         self.verified = bytearray(len(table))  # entries whose CRC-32 was checked
+        self.size = size  # bytes of the file
+
+
+def _entries(table):
+    """A table array as `_ENTRY` tuples `(digest, code, h, w, c, crc, offset, nbytes)`."""
+    for e in table:
+        yield (e["digest"].tobytes(), int(e["code"]), int(e["h"]), int(e["w"]), int(e["c"]),
+               int(e["crc"]), int(e["off"]), int(e["nbytes"]))
+
+
+class _PackedIndex(object):
+    """Key digest -> (pack id, entry number), in NumPy arrays.
+
+    Keyed by the digest's first 8 bytes (the caller compares the whole
+    digest with the pack's table).  New packs go to a small dict; when it
+    grows past a quarter of the arrays, both are merged into sorted arrays
+    (keeping the newest copy of a key).  So an entry costs 16 bytes
+    (8 key, 4 pack id, 4 entry number), and a lookup is a dict probe plus a
+    binary search.  Forgotten packs (deleted) are dropped at the next merge.
+    """
+
+    _MIN_RECENT = 4096
+
+    def __init__(self):
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._packs = np.zeros(0, dtype=np.uint32)
+        self._entries = np.zeros(0, dtype=np.uint32)
+        self._recent = {}  # key -> (pack id, entry number), newest last
+        self._forgotten = set()
+
+    def __len__(self):
+        return len(self._keys) + len(self._recent)
+
+    def add(self, keys, pack_id):
+        recent = self._recent
+        for i, k in enumerate(keys.tolist()):
+            recent.pop(k, None)  # re-inserted: newest last
+            recent[k] = (pack_id, i)
+        if len(recent) > max(self._MIN_RECENT, len(self._keys) // 4):
+            self._merge()
+
+    def forget(self, pack_id):
+        self._forgotten.add(pack_id)
+
+    def get(self, digest):
+        k = int.from_bytes(digest[:8], "little")
+        found = self._recent.get(k)
+        if found is not None:
+            return None if found[0] in self._forgotten else found
+        pos = int(np.searchsorted(self._keys, k))
+        if pos < len(self._keys) and int(self._keys[pos]) == k:
+            pack_id = int(self._packs[pos])
+            if pack_id not in self._forgotten:
+                return pack_id, int(self._entries[pos])
+        return None
+
+    def _merge(self):
+        n = len(self._recent)
+        keys = np.fromiter(self._recent.keys(), dtype=np.uint64, count=n)
+        vals = np.array(list(self._recent.values()), dtype=np.uint32).reshape(n, 2)
+        keys = np.concatenate([self._keys, keys])
+        packs = np.concatenate([self._packs, vals[:, 0]])
+        entries = np.concatenate([self._entries, vals[:, 1]])
+        if self._forgotten:
+            keep = ~np.isin(packs, np.fromiter(self._forgotten, dtype=np.uint32))
+            keys, packs, entries = keys[keep], packs[keep], entries[keep]
+        # Stable: of equal keys the newer (later) comes last; keep the last.
+        order = np.argsort(keys, kind="stable")
+        keys, packs, entries = keys[order], packs[order], entries[order]
+        last = np.ones(len(keys), dtype=bool)
+        last[:-1] = keys[1:] != keys[:-1]
+        self._keys, self._packs, self._entries = keys[last], packs[last], entries[last]
+        self._recent = {}
+        self._forgotten = set()
+
+
+def stage_dir(root):
+    """The directory of this format's packs under a cache root."""
+    return os.path.join(os.path.abspath(os.fspath(root)), "%s%d" % (_DIR_PREFIX, FORMAT_VERSION))
+
+
+def _json_key(key):
+    """The key as a list JSON can hold, or None (such an entry is never found stale)."""
+    try:
+        json.dumps(key)
+    except (TypeError, ValueError):
+        return None
+    return list(key)
+
+
+def read_keys(buf):
+    """The keys list of a pack's bytes (or map), or None if unreadable."""
+    try:
+        n = _PACK_HEAD.unpack_from(buf, 0)[1]
+        off, length, crc = _KEYS_HEAD.unpack_from(buf, _PACK_HEAD.size)
+        if off != _PACK_HEAD_SIZE + n * _ENTRY.size or off + length > len(buf):
+            return None
+        raw = bytes(buf[off:off + length])
+        if zlib.crc32(raw) != crc:
+            return None
+        keys = json.loads(raw.decode("utf-8", "surrogatepass"))
+    except (struct.error, ValueError, TypeError):
+        return None
+    return keys if isinstance(keys, list) and len(keys) == n else None
+
+
+def _keys_bytes(items):
+    return json.dumps([k for _, _, k in items], ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def _pack_size(items):
+    """Bytes of the pack `_write_file` makes of `items` (for the bound check)."""
+    off = _PACK_HEAD_SIZE + len(items) * _ENTRY.size + len(_keys_bytes(items))
+    for _, array, _ in items:
+        off = _align(off) + array.nbytes
+    return off
 
 
 def _align(n):
@@ -585,5 +808,6 @@ def make_cache(cache, cache_bytes=None):
     if isinstance(cache, (str, os.PathLike)):
         if os.path.exists(cache) and not os.path.isdir(cache):
             raise ValueError("cache must be None, 'memory' or a directory path; %r is a file" % (cache,))
-        return DiskCache(cache)
+        # On disk the bound is optional: None keeps every entry.
+        return DiskCache(cache, cache_bytes)
     raise TypeError("cache must be None, 'memory' or a directory path; got %r" % (cache,))

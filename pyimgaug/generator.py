@@ -311,8 +311,9 @@ class ImageDataGenerator(object):
             cache: None (default), "memory", or a directory path: keeps each
                 file decoded and resized to `target_size`, so later epochs only
                 warp. Batches are bit-identical with and without a cache.
-            cache_bytes: bound of the "memory" cache (default 1 GiB); past it,
-                new files are not kept (they are decoded every epoch).
+            cache_bytes: bound of the cache: of the "memory" cache (default
+                1 GiB) or of a directory's pack files (default: no bound);
+                past it, new files are not kept (they are decoded every epoch).
             workers: threads that build batches ahead for `next()` (default 0).
             max_queue_size: batches built ahead when `workers > 0` (default 10).
             on_error: what a file that cannot be read does: "raise"

@@ -1,10 +1,12 @@
 """Iterators over arrays, directories and dataframes, as in Keras.
 
 Randomness: the shuffled order of an epoch is a function of `(seed, epoch)`
-and the random transforms of a batch a function of
-`(seed, epoch, batch index)`, so `it[i]` is the same batch whichever thread
-or process asks for it, and two iterators with the same seed (an image and a
-mask generator) transform batch for batch alike.  NumPy's global RNG is never
+and the random transform of a sample a function of
+`(seed, epoch, the sample's position in the listing)` (see `params`), so
+`it[i]` is the same batch whichever thread or process asks for it, a sample
+is transformed alike whatever the batch size, shard or engine, and two
+iterators with the same seed (an image and a mask generator) transform
+sample for sample alike.  NumPy's global RNG is never
 used.  Without a seed, each iterator draws a fresh one from the OS.
 """
 import inspect
@@ -23,7 +25,8 @@ from .errors import SkippedFile, check_on_error, record_skipped
 from .integrations import IteratorExtras
 from .io import array_to_img, check_interpolation, decode_for_batch, is_image_filename
 from .io import _PIL_INTERPOLATION_METHODS, pil_image
-from .listing import WHITE_LIST_FORMATS, list_class_files, list_classes
+from .listing import WHITE_LIST_FORMATS, list_classes, list_directory
+from .pathtable import PathList, PathTable, join_prefix
 from .pipeline import augment_batch, identity_params
 
 __all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator"]
@@ -88,10 +91,9 @@ class Iterator(IteratorExtras):
         self.index_array = self._index_array_for(self._epoch)
         self._index_epoch = self._epoch
 
-    def _batch_key(self, epoch, batch_index):
-        key = _params.batch_key(self._base_seed, epoch, batch_index)
-        # Shards of one dataset draw distinct transforms for their batch i.
-        return key if self._shard is None else key + self._shard.key_suffix
+    def _sample_key(self, epoch):
+        # Names the epoch's per-sample draws; a batch draws for its index array.
+        return _params.sample_key(self._base_seed, epoch)
 
     def __getitem__(self, idx):
         if idx >= len(self):
@@ -103,7 +105,7 @@ class Iterator(IteratorExtras):
             if self.index_array is None:
                 self._set_index_array()
             index_array = self.index_array[self.batch_size * idx:self.batch_size * (idx + 1)]
-            key = self._batch_key(self._index_epoch, idx)
+            key = self._sample_key(self._index_epoch)
         return self._build_batch(index_array, key)
 
     def __len__(self):
@@ -145,7 +147,7 @@ class Iterator(IteratorExtras):
                 self.batch_index = 0
             self.total_batches_seen += 1
             index_array = self.index_array[current_index:current_index + self.batch_size]
-            key = self._batch_key(self._epoch, current_index // max(self.batch_size, 1))
+            key = self._sample_key(self._epoch)
         return index_array, key
 
     def _flow_index(self):
@@ -189,8 +191,8 @@ class Iterator(IteratorExtras):
 
         # Arguments
             index_array: Array of sample indices to include in batch.
-            key: entropy list naming the batch's random streams (a fresh one
-                when None).
+            key: list of ints naming the epoch's random draws (a fresh one
+                when None); sample j's draws are keyed by `(key, j)`.
 
         # Returns
             A batch of transformed samples.
@@ -240,11 +242,11 @@ def _labels_for(it, index_array, batch_x):
 
 def _save_batch(batch_x, index_array, data_format, save_to_dir, save_prefix, save_format,
                 key, hash_max):
-    rng = _params.misc_rng(key)
+    hashes = _params.misc_integers(key, index_array, hash_max)
     for i, j in enumerate(index_array):
         img = array_to_img(batch_x[i], data_format, scale=True)
         fname = '{prefix}_{index}_{hash}.{format}'.format(
-            prefix=save_prefix, index=j, hash=int(rng.integers(hash_max)), format=save_format)
+            prefix=save_prefix, index=j, hash=int(hashes[i]), format=save_format)
         img.save(os.path.join(save_to_dir, fname))
 
 
@@ -317,7 +319,8 @@ class BatchFromFilesMixin(object):
 
     def _decode_batch(self, index_array, on_bad=None):
         filepaths = self.filepaths
-        paths = [filepaths[j] for j in index_array]
+        take = getattr(filepaths, "take", None)
+        paths = take(index_array) if take is not None else [filepaths[j] for j in index_array]
         # With on_bad, a file that cannot be read is reported to on_bad(path,
         # error) and its entry is None, instead of raising for the batch.
         extra = {} if on_bad is None else {"on_bad": on_bad}
@@ -348,6 +351,7 @@ class BatchFromFilesMixin(object):
     def _get_batches_of_transformed_samples(self, index_array, key=None):
         key = self._resolve_key(key)
         listed = len(index_array)
+        listed_ids = np.asarray(index_array)
         bad = None if self._on_error == "raise" else {}
         decoded = self._decode_batch(index_array, on_bad=None if bad is None else bad.__setitem__)
         index_array, decoded, keep = self._without_bad_files(index_array, decoded, bad)
@@ -367,7 +371,7 @@ class BatchFromFilesMixin(object):
         if gen is not None:
             # Drawn for the batch as listed, so that a skipped file does not
             # change the transforms of the others.
-            params = _params.sample_params(gen, listed, self.target_size, key)
+            params = _params.sample_params(gen, listed, self.target_size, key, ids=listed_ids)
             if keep is not None:
                 params = {k: (v if v is None else v[keep]) for k, v in params.items()}
         else:
@@ -399,6 +403,32 @@ class BatchFromFilesMixin(object):
         """
         cache = getattr(self, "cache", None)
         return None if cache is None else cache.info()
+
+    # -- file names, packed (see pyimgaug.pathtable) -------------------------
+    _paths = None
+    _filepaths_table = None
+
+    @property
+    def filenames(self):
+        """Paths of the image files relative to `directory`, in listing order.
+
+        A read-only list-like view (`pyimgaug.pathtable.PathList`) over one
+        packed buffer: reads like Keras's list (`len`, indexing, slices,
+        iteration, `==` with a list, `list(...)`); assign a new list to
+        change it.
+        """
+        return PathList(self._paths if self._paths is not None else PathTable.from_strings([]))
+
+    @filenames.setter
+    def filenames(self, value):
+        self._paths = value if isinstance(value, PathTable) else PathTable.from_strings(value)
+        self._filepaths_table = None
+
+    def _file_paths_view(self):
+        """`filepaths` of a subclass listing files under `self.directory`."""
+        if self._filepaths_table is not None:
+            return PathList(self._filepaths_table)
+        return PathList(self._paths, join_prefix(self.directory))
 
     @property
     def filepaths(self):
@@ -492,25 +522,19 @@ class DirectoryIterator(BatchFromFilesMixin, Iterator):
         self.num_classes = len(classes)
         self.class_indices = dict(zip(classes, range(len(classes))))
 
-        self.filenames = []
-        classes_list = []
-        for subdir in classes:
-            dirpath = os.path.join(directory, subdir)
-            cls, fnames = list_class_files(dirpath, self.white_list_formats, self.split,
-                                           self.class_indices[os.path.basename(dirpath)],
-                                           follow_links)
-            classes_list.extend(cls)
-            self.filenames += fnames
-        self.samples = len(self.filenames)
-        self.classes = np.array(classes_list, dtype='int32').reshape(self.samples)
+        # Packed: about 1 byte a character and 8 bytes a file (see pathtable).
+        self._paths, self.classes = list_directory(directory, classes, self.class_indices,
+                                                   self.white_list_formats, self.split,
+                                                   follow_links)
+        self.samples = len(self._paths)
 
         print('Found %d images belonging to %d classes.' % (self.samples, self.num_classes))
-        self._filepaths = [os.path.join(self.directory, fname) for fname in self.filenames]
         super(DirectoryIterator, self).__init__(self.samples, batch_size, shuffle, seed)
 
     @property
     def filepaths(self):
-        return self._filepaths
+        """`os.path.join(directory, name)` of each of `filenames` (read-only, list-like)."""
+        return self._file_paths_view()
 
     @property
     def labels(self):
@@ -581,7 +605,7 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
             df = df.iloc[start:stop, :]
         if class_mode not in ["input", "multi_output", "raw", None]:
             self.classes = self.get_classes(df, y_col)
-        self.filenames = df[x_col].tolist()
+        self.filenames = df[x_col].tolist()  # packed by the property's setter
         self._sample_weight = df[weight_col].values if weight_col else None
 
         if class_mode == "multi_output":
@@ -595,7 +619,10 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
         else:
             print('Found {} {} image filenames belonging to {} classes.'
                   .format(self.samples, validated_string, num_classes))
-        self._filepaths = [os.path.join(self.directory, fname) for fname in self.filenames]
+        if self.directory and any(os.path.isabs(f) for f in df[x_col]):
+            # os.path.join keeps an absolute name whole: no common prefix.
+            self._filepaths_table = PathTable.from_strings(
+                os.path.join(self.directory, fname) for fname in df[x_col])
         super(DataFrameIterator, self).__init__(self.samples, batch_size, shuffle, seed)
 
     def _check_params(self, df, x_col, y_col, weight_col, classes):
@@ -681,7 +708,8 @@ class DataFrameIterator(BatchFromFilesMixin, Iterator):
 
     @property
     def filepaths(self):
-        return self._filepaths
+        """`os.path.join(directory, name)` of each of `filenames` (read-only, list-like)."""
+        return self._file_paths_view()
 
     @property
     def labels(self):
@@ -820,7 +848,7 @@ class NumpyArrayIterator(Iterator):
         if n == 0:
             batch_x = np.zeros((0,) + self.x.shape[1:], dtype=self.dtype)
         else:
-            params = _params.sample_params(gen, n, hw, key)
+            params = _params.sample_params(gen, n, hw, key, ids=index_array)
             # Keras warps x in the generator's dtype: float64 in float64; integers
             # in double, stored rounded as scipy stores them.
             work = 'float32' if self.x.dtype == np.float32 else 'float64'

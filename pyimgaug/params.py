@@ -1,20 +1,32 @@
 """Random augmentation parameters for a whole batch, as arrays.
 
-Pure and seeded: the parameters of a batch are a function of
-`(seed, epoch, batch_index)` only.  NumPy's global RNG is never used.
+Pure and seeded, per sample: the parameters of a sample are a function of
+`(key, sample id)` only, where an iterator's key is `(seed, epoch)` and the
+id is the sample's position in the listing (`sample_key`).  So a sample gets
+the same transform in an epoch whatever the batch size, the number of
+workers, the shard, or the engine (local iterator, Ray) that builds it.
+NumPy's global RNG is never used.
 
-Each parameter has its own random stream, so enabling one augmentation
-(say `brightness_range` on the image generator but not on the mask
-generator) does not change the values drawn for the others.  The
-distributions are those of `keras_preprocessing` 1.1.2's
-`ImageDataGenerator.get_random_transform`; its random stream (NumPy's
-global `np.random`) cannot be reproduced and is not.
+The draws come from a counter-based generator (`uniforms`): SplitMix64's
+mixing function applied to (key word + id * golden gamma), then again per
+parameter slot.  It is computed for the whole batch at once with NumPy's
+wrapping uint64 arithmetic, so drawing a batch's parameters costs a few
+dozen array operations whatever the batch size.
+
+Each parameter has its own slot, so enabling one augmentation (say
+`brightness_range` on the image generator but not on the mask generator)
+does not change the values drawn for the others.  The distributions are
+those of `keras_preprocessing` 1.1.2's `ImageDataGenerator.get_random_transform`;
+its random stream (NumPy's global `np.random`) cannot be reproduced and is not.
 """
 import numpy as np
 
-# Stream numbers; never reorder (that would change every seeded run).
-_THETA, _TX, _TY, _SHEAR, _ZOOM, _FLIP_H, _FLIP_V, _CHANNEL, _BRIGHT, _MISC = range(10)
-_SHUFFLE_DOMAIN, _BATCH_DOMAIN, _SINGLE_DOMAIN = 0, 1, 2
+# Parameter slots of the per-sample draws; never reorder (that would change
+# every seeded run).  A shift takes two (magnitude or element, then sign).
+(_THETA, _TX, _TX_SIGN, _TY, _TY_SIGN, _SHEAR, _ZX, _ZY, _FLIP_H, _FLIP_V, _CHANNEL,
+ _BRIGHT, _MISC) = range(13)
+_SLOTS = 13
+_SHUFFLE_DOMAIN, _SAMPLE_DOMAIN, _SINGLE_DOMAIN = 0, 1, 2
 
 PARAM_KEYS = (
     "theta",
@@ -28,6 +40,14 @@ PARAM_KEYS = (
     "channel_shift_intensity",
     "brightness",
 )
+
+_MASK = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15  # SplitMix64's increment (odd; 2^64 / golden ratio)
+_GAMMA_SLOT = 0xD1B54A32D192ED03  # another odd constant, for the slots
+_U64 = np.uint64
+_M1, _M2 = _U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = _U64(30), _U64(27), _U64(31), _U64(11)
+_SLOT_OFFSETS = (np.arange(1, _SLOTS + 1, dtype=np.uint64) * _U64(_GAMMA_SLOT))
 
 
 def normalize_seed(seed):
@@ -43,25 +63,72 @@ def shuffle_permutation(seed, epoch, n):
     return rng.permutation(n)
 
 
-def batch_key(seed, epoch, batch_index):
-    """Entropy list that names one batch's random streams."""
-    return [normalize_seed(seed), _BATCH_DOMAIN, int(epoch), int(batch_index) % (1 << 64)]
+def sample_key(seed, epoch):
+    """Key of the per-sample draws of one epoch (ids are positions in the listing)."""
+    return [normalize_seed(seed), _SAMPLE_DOMAIN, int(epoch) % (1 << 64)]
 
 
-def _stream(key, k):
-    return np.random.default_rng(list(key) + [k])
+def _mix_int(z):
+    # SplitMix64's finaliser on a Python int (for the key, once per batch).
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
 
 
-def misc_rng(key):
-    """A generator for non-geometric randomness of a batch (e.g. file names)."""
-    return _stream(key, _MISC)
+def _mix(z):
+    # The same on a uint64 array, in place (NumPy's uint64 arithmetic wraps).
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
+
+
+def key_word(key):
+    """The 64-bit word of a key (a list of non-negative ints)."""
+    h = _mix_int(len(key) * _GAMMA & _MASK)
+    for v in key:
+        h = _mix_int((h ^ (int(v) & _MASK)) + _GAMMA & _MASK)
+    return h
+
+
+def uniforms(key, ids):
+    """Uniform draws in [0, 1) of shape `(len(ids), _SLOTS)`: row i is sample `ids[i]`'s.
+
+    Row i depends on `key` and `ids[i]` only (not on the other ids, their
+    number or order).  53-bit doubles, as NumPy's `Generator.random`.
+    """
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        ids = ids.astype(np.int64)
+    z = ids.astype(np.uint64).reshape(-1, 1)  # a copy: changed in place below
+    z *= _U64(_GAMMA)
+    z += _U64(key_word(key))
+    _mix(z)  # per sample: SplitMix64's output at position id of the key's sequence
+    z = z + _SLOT_OFFSETS  # (n, _SLOTS)
+    _mix(z)  # per slot: again, keyed by the sample's word
+    z >>= _S11
+    out = z.astype(np.float64)
+    out *= 1.0 / (1 << 53)
+    return out
+
+
+def _uniform(u, lo, hi):
+    # As NumPy's Generator.uniform(lo, hi): lo + (hi - lo) * u.
+    return lo + (hi - lo) * u
+
+
+def _sign(u):
+    # Keras: np.random.choice([-1, 1]).  (u < 0.5) * -2 + 1 is -1 or 1.
+    return (u < 0.5) * -2.0 + 1.0
 
 
 def _is_int(v):
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def _sample_shift(rng, spec, n, size):
+def _sample_shift(u, u_sign, spec, size):
     """Shift values following Keras's rules for `width/height_shift_range`.
 
     - int k > 0: integers in `[-(k-1), k-1]` (`np.random.choice(k)` times a
@@ -70,20 +137,23 @@ def _sample_shift(rng, spec, n, size):
     - float: uniform in `[-r, r)`;
     and in every case, if `max(spec) < 1` the value is a fraction of `size`.
     """
+    n = len(u)
     if not _truthy(spec):
         return np.zeros(n)
+    is_seq = isinstance(spec, (list, tuple, np.ndarray))
     if _is_int(spec) and spec > 0:
-        vals = rng.integers(0, int(spec), size=n).astype(np.float64)
-        vals *= rng.choice(np.array([-1.0, 1.0]), size=n)
-    elif isinstance(spec, (list, tuple, np.ndarray)) and np.ndim(spec) == 1 and len(spec) > 0:
+        # floor(u * k) is uniform over 0..k-1 (to 2^-53 relative).
+        vals = np.minimum(np.floor(u * int(spec)), int(spec) - 1) * _sign(u_sign)
+    elif is_seq and np.ndim(spec) == 1 and len(spec) > 0:
         arr = np.asarray(spec, dtype=np.float64)
-        vals = arr[rng.integers(0, len(arr), size=n)]
-        vals = vals * rng.choice(np.array([-1.0, 1.0]), size=n)
+        pick = np.minimum((u * len(arr)).astype(np.int64), len(arr) - 1)
+        vals = arr[pick] * _sign(u_sign)
     else:
         r = float(spec)
-        vals = rng.uniform(-r, r, size=n)
-    if np.max(spec) < 1:
-        vals = vals * size
+        vals = _uniform(u, -r, r)
+    # Keras's `np.max(spec) < 1`, without NumPy's overhead for a plain number.
+    if (np.max(spec) if is_seq else spec) < 1:
+        vals *= size
     return vals
 
 
@@ -93,7 +163,7 @@ def _truthy(spec):
     return bool(spec)
 
 
-def sample_params(config, n, img_size, key):
+def sample_params(config, n, img_size, key, ids=None):
     """Draws the transform parameters of `n` images.
 
     # Arguments
@@ -104,7 +174,10 @@ def sample_params(config, n, img_size, key):
         n: number of images.
         img_size: `(height, width)` of the images being transformed (the
             fractional shifts are fractions of these).
-        key: entropy list from `batch_key` (or any list of non-negative ints).
+        key: list of non-negative ints naming the draws, e.g. `sample_key(seed, epoch)`.
+        ids: the samples' ids (default `0..n-1`); an iterator passes their
+            positions in its listing, so image i's parameters depend on
+            `(key, ids[i])` only.
 
     # Returns
         A dict of arrays of length `n` with the keys of `PARAM_KEYS`;
@@ -112,40 +185,52 @@ def sample_params(config, n, img_size, key):
         augmentation is off.
     """
     h, w = img_size
-    out = {}
+    if ids is None:
+        ids = np.arange(n)
+    elif len(ids) != n:
+        raise ValueError("`ids` must have n = {} entries; received {}.".format(n, len(ids)))
+    u = uniforms(key, ids)
+    # The uniform draws of every slot in one operation: lo + (hi - lo) * u,
+    # NumPy's Generator.uniform arithmetic (slots left at 0 + 1 * u unused).
+    lows, spans = np.zeros(_SLOTS), np.ones(_SLOTS)
+    ranges = {}
     if config.rotation_range:
-        r = config.rotation_range
-        out["theta"] = _stream(key, _THETA).uniform(-r, r, size=n)
-    else:
-        out["theta"] = np.zeros(n)
-    out["tx"] = _sample_shift(_stream(key, _TX), config.height_shift_range, n, h)
-    out["ty"] = _sample_shift(_stream(key, _TY), config.width_shift_range, n, w)
+        ranges[_THETA] = (-config.rotation_range, config.rotation_range)
     if config.shear_range:
-        s = config.shear_range
-        out["shear"] = _stream(key, _SHEAR).uniform(-s, s, size=n)
-    else:
-        out["shear"] = np.zeros(n)
-    lo, hi = config.zoom_range
-    if lo == 1 and hi == 1:
-        out["zx"] = np.ones(n)
-        out["zy"] = np.ones(n)
-    else:
-        z = _stream(key, _ZOOM).uniform(lo, hi, size=(n, 2))
-        out["zx"] = z[:, 0]
-        out["zy"] = z[:, 1]
-    out["flip_horizontal"] = (_stream(key, _FLIP_H).random(n) < 0.5) & bool(config.horizontal_flip)
-    out["flip_vertical"] = (_stream(key, _FLIP_V).random(n) < 0.5) & bool(config.vertical_flip)
-    if config.channel_shift_range != 0:
-        c = config.channel_shift_range
-        out["channel_shift_intensity"] = _stream(key, _CHANNEL).uniform(-c, c, size=n)
-    else:
-        out["channel_shift_intensity"] = None
-    if config.brightness_range is not None:
-        b0, b1 = config.brightness_range
-        out["brightness"] = _stream(key, _BRIGHT).uniform(b0, b1, size=n)
-    else:
-        out["brightness"] = None
+        ranges[_SHEAR] = (-config.shear_range, config.shear_range)
+    zlo, zhi = config.zoom_range
+    zoom = not (zlo == 1 and zhi == 1)
+    if zoom:
+        ranges[_ZX] = ranges[_ZY] = (zlo, zhi)
+    channel = config.channel_shift_range != 0
+    if channel:
+        ranges[_CHANNEL] = (-config.channel_shift_range, config.channel_shift_range)
+    bright = config.brightness_range is not None
+    if bright:
+        ranges[_BRIGHT] = tuple(config.brightness_range)
+    for slot, (lo, hi) in ranges.items():
+        lows[slot], spans[slot] = lo, hi - lo
+    drawn = u * spans
+    drawn += lows
+    out = {}
+    out["theta"] = drawn[:, _THETA] if config.rotation_range else np.zeros(n)
+    out["tx"] = _sample_shift(u[:, _TX], u[:, _TX_SIGN], config.height_shift_range, h)
+    out["ty"] = _sample_shift(u[:, _TY], u[:, _TY_SIGN], config.width_shift_range, w)
+    out["shear"] = drawn[:, _SHEAR] if config.shear_range else np.zeros(n)
+    out["zx"] = drawn[:, _ZX] if zoom else np.ones(n)
+    out["zy"] = drawn[:, _ZY] if zoom else np.ones(n)
+    flips = u[:, (_FLIP_H, _FLIP_V)] < 0.5
+    out["flip_horizontal"] = flips[:, 0] & bool(config.horizontal_flip)
+    out["flip_vertical"] = flips[:, 1] & bool(config.vertical_flip)
+    out["channel_shift_intensity"] = drawn[:, _CHANNEL] if channel else None
+    out["brightness"] = drawn[:, _BRIGHT] if bright else None
     return out
+
+
+def misc_integers(key, ids, high):
+    """Per-sample integers in `[0, high)` for non-geometric randomness (e.g. file names)."""
+    u = uniforms(key, ids)[:, _MISC]
+    return np.minimum(np.floor(u * high), high - 1).astype(np.int64)
 
 
 def params_from_dicts(dicts):

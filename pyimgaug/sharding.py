@@ -17,7 +17,10 @@ devices) its own part of every epoch.  The split follows PyTorch's
 3. Shard `index` takes positions `index, index + num_shards, ...`.
 
 So the shards are disjoint (apart from the padding), cover every sample once
-per epoch, and have equal lengths, as `DistributedSampler` guarantees.
+per epoch, and have equal lengths, as `DistributedSampler` guarantees.  A
+sample's random transform depends on `(seed, epoch, its dataset position)`
+only, so it is the same in a shard as in the whole dataset (and a padded
+sample repeats its transform).
 """
 import math
 import numbers
@@ -79,11 +82,6 @@ class ShardSpec(object):
     def size(self):
         """Samples in this shard per epoch."""
         return shard_size(self.total, self.num_shards, self.drop_last)
-
-    @property
-    def key_suffix(self):
-        """Appended to a batch's key so shards draw distinct random transforms."""
-        return [self.num_shards, self.index]
 
     def indices(self, seed, epoch, shuffle):
         """Dataset positions of this shard's samples in `epoch`, in order."""

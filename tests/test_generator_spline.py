@@ -121,7 +121,7 @@ def test_flow_matches_keras_per_image_pipeline(kimage, dtype, order, fill_mode):
         idx = it.batch_index
         xb = next(it)
         index_array = it.index_array[idx * 4:(idx + 1) * 4]
-        p = sample_params(gen, len(index_array), (12, 14), it._batch_key(it.epoch, idx))
+        p = sample_params(gen, len(index_array), (12, 14), it._sample_key(it.epoch), ids=index_array)
         ref = np.stack([kgen.standardize(kgen.apply_transform(np.asarray(x[j], dtype=dtype), params_to_dict(p, i)))
                         for i, j in enumerate(index_array)]).astype(dtype)
         assert xb.dtype == ref.dtype == np.dtype(dtype)
@@ -147,7 +147,7 @@ def test_integer_flow_rounds_and_clips_the_warp_like_scipy(kimage, dtype, order)
     it = gen.flow(x, batch_size=4, seed=3, shuffle=False)
     for b in range(2):
         xb = it[b]
-        p = sample_params(gen, 4, (12, 14), it._batch_key(0, b))
+        p = sample_params(gen, 4, (12, 14), it._sample_key(0), ids=np.arange(4 * b, 4 * b + 4))
         ref = np.stack([kgen.standardize(kgen.apply_transform(np.asarray(x[4 * b + i], dtype=dtype),
                                                               params_to_dict(p, i)))
                         for i in range(4)]).astype(dtype)
@@ -164,7 +164,7 @@ def test_float64_flow_keeps_detail_below_float32_resolution(kimage):
         kgen = kimage.ImageDataGenerator(rotation_range=20, interpolation_order=order, dtype="float64")
         it = gen.flow(x, batch_size=4, shuffle=False, seed=2)
         xb = it[0]
-        p = sample_params(gen, 4, (10, 11), it._batch_key(0, 0))
+        p = sample_params(gen, 4, (10, 11), it._sample_key(0), ids=np.arange(4))
         ref = np.stack([kgen.apply_transform(x[i], params_to_dict(p, i)) for i in range(4)])
         np.testing.assert_allclose(xb, ref, rtol=0, atol=1e-12)
         assert np.ptp(xb - 100.0) > 1e-10  # float32 would have flattened it to 100.0
@@ -195,7 +195,8 @@ def test_flow_from_directory_matches_keras_per_image_pipeline(kimage, shared_dat
         idx = ours.batch_index
         x, _ = next(ours)
         index_array = ours.index_array[idx * 5:(idx + 1) * 5]
-        params = sample_params(ours.image_data_generator, len(index_array), target, ours._batch_key(ours.epoch, idx))
+        params = sample_params(ours.image_data_generator, len(index_array), target, ours._sample_key(ours.epoch),
+                                ids=index_array)
         ref = []
         for i, j in enumerate(index_array):
             img = kimage.load_img(ours.filepaths[j], target_size=target, interpolation="nearest")

@@ -100,7 +100,7 @@ def test_flow_channel_count_warning_and_two_channels(kimage):
     # Two channels are warped as two one-channel images (still one call).
     xb, yb = ours[0]
     idx = ours.index_array[:4]
-    p = sample_params(ours.image_data_generator, 4, (8, 9), ours._batch_key(0, 0))
+    p = sample_params(ours.image_data_generator, 4, (8, 9), ours._sample_key(0), ids=idx)
     kgen = kimage.ImageDataGenerator(rotation_range=30)
     for i, j in enumerate(idx):
         np.testing.assert_allclose(xb[i], kgen.apply_transform(x[j], params_to_dict(p, i)),
@@ -129,7 +129,7 @@ def test_augmented_flow_equals_keras_per_image_pipeline(kimage, gen_kwargs):
         idx = it.batch_index
         xb, yb = next(it)
         index_array = it.index_array[idx * 4:(idx + 1) * 4]
-        p = sample_params(gen, len(index_array), hw, it._batch_key(it.epoch, idx))
+        p = sample_params(gen, len(index_array), hw, it._sample_key(it.epoch), ids=index_array)
         ref = np.stack([kgen.standardize(kgen.apply_transform(
             np.asarray(x[j], dtype=gen.dtype), params_to_dict(p, i)))
             for i, j in enumerate(index_array)]).astype(gen.dtype)

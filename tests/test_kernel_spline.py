@@ -265,14 +265,17 @@ def test_the_compiled_layer_rechecks_order_and_float64_resize():
     """The C++ side re-checks what Python validates (a last line of defence):
     called directly, it raises instead of warping with a bad order or resizing
     float64 (which the resize loops do not read)."""
+    from pyimgaug import pillow_compat
+
     core = pyimgaug._core
+    behaviour = pillow_compat.behaviour_code(None)  # the installed Pillow's resize rules
     img = np.zeros((4, 5, 3), np.float64)
     mats = np.eye(3)[None, :2].copy()
     out = np.zeros((1, 4, 5, 3), np.float32)
     for order in (6, -1, 1000):
         with pytest.raises(ValueError, match="order"):
-            core.transform_batch([img], mats, out, None, 0, order, 1, 0.0, 1.0, 0.0, 1)
+            core.transform_batch([img], mats, out, None, 0, order, 1, 0.0, 1.0, 0.0, 1, behaviour)
     with pytest.raises(ValueError, match="images\\[0\\]"):
-        core.transform_batch([img], mats, out, (4, 5), 0, 3, 1, 0.0, 1.0, 0.0, 1)
-    got = core.transform_batch([img + 2.0], mats, out, None, 0, 3, 1, 0.0, 1.0, 0.0, 1)
+        core.transform_batch([img], mats, out, (4, 5), 0, 3, 1, 0.0, 1.0, 0.0, 1, behaviour)
+    got = core.transform_batch([img + 2.0], mats, out, None, 0, 3, 1, 0.0, 1.0, 0.0, 1, behaviour)
     np.testing.assert_array_equal(got, 2.0)

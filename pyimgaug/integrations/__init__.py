@@ -10,6 +10,8 @@ importing Keras or PyTorch:
 - `batch_at(epoch, index)`: batch `index` of any epoch, without changing the
   iterator;
 - `to_torch(channels_first=...)`: a `torch.utils.data.Dataset` of batches;
+- `to_ray(epoch)`: a `ray.data.Dataset` of an epoch's samples, built on Ray
+  workers with the same pixels;
 - the `workers`, `use_multiprocessing` and `max_queue_size` attributes that
   Keras 3 reads from a `keras.utils.PyDataset`.
 
@@ -120,7 +122,7 @@ class IteratorExtras(KerasBase):
                              .format(len(self), index))
         bs = self.batch_size
         index_array = self._index_array_for(epoch)[bs * index:bs * (index + 1)]
-        return self._build_batch(index_array, self._batch_key(epoch, index))
+        return self._build_batch(index_array, self._sample_key(epoch))
 
     # -- sharding -----------------------------------------------------------
 
@@ -259,6 +261,16 @@ class IteratorExtras(KerasBase):
         """
         from .torch import to_torch
         return to_torch(self, channels_first=channels_first, iterable=iterable)
+
+    def to_ray(self, epoch=None, *, concurrency=None, batch_size=None):
+        """A `ray.data.Dataset` of one epoch's samples, built on Ray workers (needs `ray[data]`).
+
+        Columns `index`, `image`, `label`, `filename`; each sample has the
+        pixels this iterator gives it in that epoch.  Files must be on a
+        filesystem every node sees.  See `pyimgaug.integrations.ray.to_ray`.
+        """
+        from .ray import to_ray
+        return to_ray(self, epoch, concurrency=concurrency, batch_size=batch_size)
 
 
 _install_keras_hook()
