@@ -14,9 +14,13 @@ rescale 1/255 to float32. Compared paths, all on the same inputs and matrices:
 
 Workload B -- stage 1 alone: 32 photographs of 300-800 px (scikit-image's
 sample images, resized by Pillow to assorted sizes) down to 128 x 128 with
-Lanczos: a Pillow ``Image.resize(LANCZOS)`` loop (PIL images made beforehand,
+every filter: a Pillow ``Image.resize`` loop (PIL images made beforehand,
 results stacked into one array) against ``transform_batch(list_of_arrays,
-resize_to=(128, 128), resample="lanczos", dtype="uint8")``.
+resize_to=(128, 128), resample=..., dtype="uint8")`` on one thread (Lanczos
+also on more), with how many samples differ from Pillow (must be 0). With
+``--pillow-simd-python PATH`` the same loop is also timed under Pillow-SIMD
+(which replaces PIL, so it runs in that interpreter, in a worker process fed
+the same images; its results are within +-1 of Pillow, not exact).
 
 Workload C -- spline interpolation: workload A's batch and matrices with
 ``order=3`` (Keras's ``interpolation_order=3``): the scipy path (the same
@@ -33,6 +37,8 @@ path warmed up, then timed back to back, in each block); the table shows
 medians in ms per batch.
 
 Usage: python benchmarks/bench_kernel.py [--repeat N] [--quick] [--only A,B,C]
+                                        [--pillow-simd-python PATH]
+For one-core figures pin the run: taskset -c 0 python benchmarks/bench_kernel.py
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ TARGETS = {
     "kernel_vs_opencv_1t": 1.25,
     "kernel_vs_scipy_1t": 12.0,
     "resize_vs_pillow_1t": 3.0,
+    "resize_vs_simd_1t": 1.0,
     "two_threads_vs_one": 1.7,
     "order3_vs_scipy_1t": 10.0,
 }
@@ -130,11 +137,16 @@ def time_interleaved_blocks(paths: dict, repeat: int, warmup: int, blocks: int =
     gets ``warmup`` untimed calls and then its share of the ``repeat`` timed calls
     back to back. Consecutive calls of one path measure it with its own data
     in cache (as in a training loop); interleaving the blocks spreads slow drift
-    (frequency, other load) over all paths. Returns {name: [seconds, ...]}."""
+    (frequency, other load) over all paths. A path timed in another process (an
+    object with ``timed_block(warmup, n)`` returning its n timings) takes its turn
+    in each block the same way. Returns {name: [seconds, ...]}."""
     times = {name: [] for name in paths}
     per_block = [repeat // blocks + (1 if b < repeat % blocks else 0) for b in range(blocks)]
     for n in per_block:
         for name, fn in paths.items():
+            if hasattr(fn, "timed_block"):
+                times[name].extend(fn.timed_block(warmup, n))
+                continue
             for _ in range(warmup):
                 fn()
             for _ in range(n):
@@ -305,9 +317,61 @@ def workload_augment(args, cpus):
 
 
 # --------------------------------------------------------------------------- #
-# workload B: Lanczos resize of photographs
+# workload B: resize of photographs, every filter
 # --------------------------------------------------------------------------- #
-def workload_resize(args, cpus):
+RESIZE_FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+
+
+class PillowSimdWorker:
+    """Pillow-SIMD's ``Image.resize`` timed in its own interpreter
+    (pillow_simd_worker.py) on the same source images, one filter at a time."""
+
+    def __init__(self, python, sources, tmpdir):
+        import json
+        import subprocess
+
+        self._json = json
+        path = os.path.join(tmpdir, "sources.npz")
+        np.savez(path, *sources)
+        worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pillow_simd_worker.py")
+        # Inherits this process's CPU affinity, so `taskset` pins both.
+        self.proc = subprocess.Popen([python, worker, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        hello = self.proc.stdout.readline()
+        if not hello:
+            raise SystemExit(f"--pillow-simd-python {python}: the worker did not start (see its error above)")
+        self.versions = json.loads(hello)
+        self.tmpdir = tmpdir
+
+    def request(self, flt, size_wh, warmup, repeat, save=None):
+        self.proc.stdin.write(self._json.dumps({"filter": flt, "size_wh": list(size_wh), "warmup": warmup,
+                                                "repeat": repeat, "save": save}) + "\n")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the Pillow-SIMD worker exited")
+        return self._json.loads(line)["seconds"]
+
+    def result(self, flt, size_wh):
+        path = os.path.join(self.tmpdir, f"{flt}.npy")
+        self.request(flt, size_wh, 0, 0, save=path)
+        return np.load(path)
+
+    def path(self, flt, size_wh):
+        worker = self
+
+        class Remote:
+            def timed_block(self, warmup, n):
+                return worker.request(flt, size_wh, warmup, n)
+
+        return Remote()
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def resize_sources():
+    """32 photographs of 300-800 px a side (scikit-image samples, resized by Pillow)."""
     from PIL import Image
 
     rng = np.random.default_rng(1)
@@ -317,35 +381,50 @@ def workload_resize(args, cpus):
         p = photos[i % len(photos)]
         h, w = (int(v) for v in rng.integers(300, 801, size=2))
         sources.append(np.asarray(Image.fromarray(p).resize((w, h), Image.Resampling.LANCZOS)))
+    return sources
+
+
+def workload_resize(args, cpus, simd):
+    """Per filter: Pillow, Pillow-SIMD (when `simd` is a worker) and the kernel on
+    one thread (Lanczos also on more), each result checked against Pillow first,
+    all paths of a filter timed in the same interleaved blocks."""
+    from PIL import Image
+
+    sources = resize_sources()
     pil_sources = [Image.fromarray(s) for s in sources]
     size_wh = RESIZE_TARGET[::-1]
+    rows = {}
+    for flt in RESIZE_FILTERS:
+        pil_filter = getattr(Image.Resampling, flt.upper())
 
-    def pillow_path():
-        return np.stack([np.asarray(im.resize(size_wh, Image.Resampling.LANCZOS)) for im in pil_sources])
+        def pillow_path(pil_filter=pil_filter):
+            return np.stack([np.asarray(im.resize(size_wh, pil_filter)) for im in pil_sources])
 
-    paths = {"pillow": pillow_path}
-    thread_counts = sorted({1, 2, cpus})
-    for t in thread_counts:
-        paths[f"kernel_{t}t"] = (
-            lambda t=t: pyimgaug.transform_batch(
-                sources, resize_to=RESIZE_TARGET, resample="lanczos", dtype="uint8", num_threads=t
+        thread_counts = sorted({1, 2, cpus}) if flt == "lanczos" else [1]
+        paths = {"pillow": pillow_path}
+        if simd is not None:
+            paths["simd"] = simd.path(flt, size_wh)
+        for t in thread_counts:
+            paths[f"kernel_{t}t"] = (
+                lambda t=t, flt=flt: pyimgaug.transform_batch(
+                    sources, resize_to=RESIZE_TARGET, resample=flt, dtype="uint8", num_threads=t
+                )
             )
-        )
-
-    ref = pillow_path()
-    k1 = paths["kernel_1t"]()
-    d = np.abs(k1.astype(np.int64) - ref.astype(np.int64))
-    diffs = {"pillow": 0.0, "kernel_1t": float(d.max())}
-    n_differ = int((d > 0).sum())
-    assert d.max() <= 1, f"resize differs from Pillow by {d.max()}"
-    for t in thread_counts[1:]:
-        kt = paths[f"kernel_{t}t"]()
-        assert kt.tobytes() == k1.tobytes(), f"num_threads={t} is not bit-identical to num_threads=1"
-        diffs[f"kernel_{t}t"] = diffs["kernel_1t"]
-    times = time_interleaved_blocks(paths, args.repeat, args.warmup)
+        ref = pillow_path().astype(np.int64)
+        k1 = paths["kernel_1t"]()
+        d = np.abs(k1.astype(np.int64) - ref)
+        row = {"kernel_differ": int((d > 0).sum()), "kernel_maxdiff": int(d.max()), "samples": ref.size,
+               "threads": thread_counts}
+        for t in thread_counts[1:]:
+            assert paths[f"kernel_{t}t"]().tobytes() == k1.tobytes(), f"{flt}: num_threads={t} differs from 1"
+        if simd is not None:
+            ds = np.abs(simd.result(flt, size_wh).astype(np.int64) - ref)
+            row["simd_differ"], row["simd_maxdiff"] = int((ds > 0).sum()), int(ds.max())
+        row["times"] = time_interleaved_blocks(paths, args.repeat, args.warmup)
+        rows[flt] = row
     heights = [s.shape[0] for s in sources]
     widths = [s.shape[1] for s in sources]
-    return times, diffs, thread_counts, n_differ, ref.size, ((min(heights), max(heights)), (min(widths), max(widths)))
+    return rows, ((min(heights), max(heights)), (min(widths), max(widths)))
 
 
 # --------------------------------------------------------------------------- #
@@ -445,24 +524,58 @@ def report_augment(args, cpus):
 
 
 def report_resize(args, cpus):
-    times, diffs, tcounts, n_differ, n_total, (hr, wr) = workload_resize(args, cpus)
+    import tempfile
+
+    simd, skipped = None, None
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.pillow_simd_python:
+            simd = PillowSimdWorker(args.pillow_simd_python, resize_sources(), tmp)
+        else:
+            skipped = ("no --pillow-simd-python PATH given (Pillow-SIMD replaces PIL, so it is timed in "
+                       "the interpreter of its own environment)")
+        try:
+            rows, (hr, wr) = workload_resize(args, cpus, simd)
+        finally:
+            if simd is not None:
+                simd.close()
     print()
     print(f"B. Resize {BATCH} photographs (height {hr[0]}-{hr[1]}, width {wr[0]}-{wr[1]} px, uint8 RGB) "
-          f"-> {RESIZE_TARGET[0]}x{RESIZE_TARGET[1]}, lanczos")
-    pil_ms = ms(times["pillow"])
-    print(f"  {'path':44s} {'threads':>26s} {'median ms':>10s} {'vs Pillow':>9s} {'max|diff| vs Pillow':>20s}")
-    print(f"  {'Pillow Image.resize(LANCZOS) loop + stack':44s} {'1':>26s} {pil_ms:10.2f} {1.0:8.2f}x {0:20d}")
-    for t in tcounts:
-        m = ms(times[f"kernel_{t}t"])
-        print(f"  {'transform_batch(list, resize_to, lanczos)':44s} {t:>26d} {m:10.2f} {pil_ms / m:8.2f}x "
-              f"{diffs[f'kernel_{t}t']:20g}")
-    r1 = ms(times["kernel_1t"])
+          f"-> {RESIZE_TARGET[0]}x{RESIZE_TARGET[1]}, every filter, 1 thread (a Pillow resize is one thread)")
+    if simd is not None:
+        print(f"  Pillow-SIMD: PIL {simd.versions['pil']} run by {args.pillow_simd_python}, timed in that process "
+              "in the same interleaved blocks")
+    else:
+        print(f"  Pillow-SIMD: skipped -- {skipped}")
+    print(f"  {'filter':9s} {'Pillow ms':>10s} {'SIMD ms':>9s} {'pyimgaug ms':>12s} {'vs Pillow':>10s} "
+          f"{'vs SIMD':>8s}   samples differing from Pillow: pyimgaug / Pillow-SIMD (max|diff|)")
+    for flt, row in rows.items():
+        t = row["times"]
+        pil_ms, k_ms = ms(t["pillow"]), ms(t["kernel_1t"])
+        simd_ms = f"{ms(t['simd']):9.2f}" if "simd" in t else f"{'skipped':>9s}"
+        vs_simd = f"{ms(t['simd']) / k_ms:7.2f}x" if "simd" in t else f"{'-':>8s}"
+        simd_diff = (f"{row['simd_differ']} ({row['simd_maxdiff']})" if "simd_differ" in row else "skipped")
+        print(f"  {flt:9s} {pil_ms:10.2f} {simd_ms} {k_ms:12.2f} {pil_ms / k_ms:9.2f}x {vs_simd}   "
+              f"{row['kernel_differ']} of {row['samples']} / {simd_diff}")
+    lz = rows["lanczos"]
+    r1 = ms(lz["times"]["kernel_1t"])
+    for t in lz["threads"][1:]:
+        print(f"  lanczos, pyimgaug on {t} threads: {ms(lz['times'][f'kernel_{t}t']):.2f} ms "
+              f"({r1 / ms(lz['times'][f'kernel_{t}t']):.2f}x its 1-thread time)")
     print("  targets:")
-    print(f"    lanczos resize 1 thread vs Pillow:       {verdict(pil_ms / r1, TARGETS['resize_vs_pillow_1t'])}")
-    if "kernel_2t" in times:
-        print(f"    2 threads vs 1 thread:                   {verdict(r1 / ms(times['kernel_2t']), TARGETS['two_threads_vs_one'])}")
-    print(f"  checks: {n_differ} of {n_total} samples differ from Pillow (bound +-1; exact expected)")
-
+    print(f"    lanczos resize 1 thread vs Pillow:       "
+          f"{verdict(ms(lz['times']['pillow']) / r1, TARGETS['resize_vs_pillow_1t'])}")
+    for flt, row in rows.items():
+        if "simd" in row["times"]:
+            print(f"    {flt + ' 1 thread vs Pillow-SIMD:':41s}"
+                  f"{verdict(ms(row['times']['simd']) / ms(row['times']['kernel_1t']), TARGETS['resize_vs_simd_1t'])}")
+    if "kernel_2t" in lz["times"]:
+        print(f"    2 threads vs 1 thread:                   "
+              f"{verdict(r1 / ms(lz['times']['kernel_2t']), TARGETS['two_threads_vs_one'])}")
+    exact = all(row["kernel_differ"] == 0 for row in rows.values())
+    print(f"  checks: pyimgaug bit-exact with Pillow for every filter: {'yes' if exact else 'NO'}; "
+          "all thread counts bit-identical")
+    if not exact:
+        raise SystemExit("resize is not bit-exact with Pillow")
 
 
 def report_spline(args, cpus):
@@ -503,6 +616,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=None, help="timed rounds per path (default 15, --quick 5)")
     ap.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
     ap.add_argument("--only", default="A,B,C", help="sections to run, e.g. C or A,C (default: all)")
+    ap.add_argument("--pillow-simd-python", metavar="PATH", default=None,
+                    help="a Python whose PIL is Pillow-SIMD: adds its row to the resize section, timed in "
+                         "that interpreter on the same images")
     args = ap.parse_args(argv)
     if args.repeat is None:
         args.repeat = 5 if args.quick else 15

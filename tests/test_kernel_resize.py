@@ -184,3 +184,45 @@ def test_resize_realistic_photo_rgba_alpha_255(resample):
         expected = np.asarray(pil.resize(size[::-1], kr._pil_filter(resample)))
         if not np.array_equal(got, expected):
             pytest.fail(_describe_mismatch(got, expected, f"{resample} RGBA to {size}"))
+
+
+# Geometries that reach every branch of the vector loops: the seed's photo-to-128
+# reduction (many tap groups, outputs near the right edge reading a padded tail),
+# odd row counts (the horizontal pass works on two rows at a time), row lengths
+# around the vertical pass's 32-sample blocks, and windows of 1-2 taps.
+VECTOR_CASES = [
+    ((541, 389), (128, 128)),
+    ((301, 797), (128, 128)),
+    ((129, 3), (64, 40)),
+    ((7, 11), (7, 33)),  # 33 * C samples per row: one block and a remainder
+    ((9, 64), (5, 64)),  # vertical pass only, exactly 64 * C samples
+    ((2, 2), (3, 3)),
+    ((3, 100), (100, 3)),
+]
+
+
+@pytest.mark.parametrize("case", VECTOR_CASES, ids=_ids)
+@pytest.mark.parametrize("resample", kr.RESAMPLE_FILTERS)
+def test_uint8_resize_bit_exact_on_extreme_patterns(resample, case):
+    """Bit-exact with Pillow where the sums are largest: 0/255 stripes and
+    checkerboards put every negative lobe on 0 and every positive one on 255 (or the
+    reverse), which drives the fixed-point sums to their extremes and exercises the
+    saturation at both ends, besides noise."""
+    src_hw, dst_hw = case
+    rng = np.random.default_rng(_seed("u8-extreme", resample, case))
+    y, x = np.mgrid[0 : src_hw[0], 0 : src_hw[1]]
+    patterns = [
+        ((x + y) % 2) * 255,
+        ((x // 2 + y // 3) % 2) * 255,
+        (x % 3 == 0) * 255,
+        rng.integers(0, 256, src_hw),
+    ]
+    for channels in (1, 3, 4):
+        images = [
+            np.stack([np.roll(p, c, axis=1) for c in range(channels)], -1).astype(np.uint8) for p in patterns
+        ]
+        got = _kernel_resize(images, dst_hw, resample, "uint8")
+        for i, img in enumerate(images):
+            expected = kr.pillow_resize(img, dst_hw, resample)
+            if not np.array_equal(got[i], expected):
+                pytest.fail(_describe_mismatch(got[i], expected, f"{resample} C={channels} pattern {i}"))

@@ -24,6 +24,13 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
     if (src.data == nullptr || src.height < 1 || src.width < 1) return Status::InvalidArgument;
     const std::size_t sample = dtype_size(spec.in_dtype);
 
+    // A resize with nothing after it, into the same integer type with scale 1 and
+    // offset 0, is written straight to the output: the store would map every integer
+    // sample to itself (x * 1 + 0 rounds to x, within range), so it is skipped.
+    const bool resize_is_output = spec.resize && !spec.warp && spec.in_dtype == spec.out_dtype &&
+                                  (spec.in_dtype == DType::U8 || spec.in_dtype == DType::U16) &&
+                                  spec.scale == 1.0 && spec.offset == 0.0 &&
+                                  spec.resize_height == spec.out_height && spec.resize_width == spec.out_width;
     if (spec.resize) {
         // Pillow has no float64 images, so there is no resize to reproduce for them.
         if (spec.in_dtype == DType::F64) return Status::InvalidArgument;
@@ -33,6 +40,11 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
         const std::size_t bytes = static_cast<std::size_t>(spec.resize_height) *
                                   static_cast<std::size_t>(spec.resize_width) *
                                   static_cast<std::size_t>(spec.channels) * sample;
+        if (resize_is_output) {
+            resize_image(src, spec.in_dtype, spec.channels, st.plan, st.resize,
+                         spec.out + i * static_cast<std::int64_t>(bytes));
+            return Status::Ok;
+        }
         st.resized.resize(bytes);
         resize_image(src, spec.in_dtype, spec.channels, st.plan, st.resize, st.resized.data());
         src.data = st.resized.data();

@@ -15,12 +15,17 @@ struct ResizePlan {
     Filter filter = Filter::Lanczos;
     AxisCoeffs horizontal, vertical;              // filters other than Nearest
     std::vector<std::int64_t> nearest_x, nearest_y;  // Nearest only
-    // Expanded, zero-padded fixed-point horizontal weights for the vector loop:
+    // Expanded, zero-padded fixed-point horizontal weights for the portable loop
+    // (empty when the AVX2 loops run, see horizontal_split):
     // for output x, taps are grouped 8 at a time and each weight is repeated per channel.
     std::vector<std::int32_t> horizontal_expanded;
-    // The same weights, one per tap, zero-padded to whole groups of 8.
-    std::vector<std::int32_t> horizontal_padded;
     int horizontal_groups = 0;  // groups of 8 taps per output sample
+    // The AVX2 loops' weights, each split into int16 high and low parts for exact
+    // 16-bit multiply-adds (layout in resize_impl.hpp), in groups of 4 taps (3 and 4
+    // channels) or 16 taps (1 channel). Empty when some weight does not split.
+    std::vector<std::int16_t> horizontal_split;
+    int horizontal_split_groups = 0;
+    bool vertical_splits = false;  // every vertical weight splits into int16 parts
     int channels = 0;
     ResizeBehaviour behaviour = ResizeBehaviour::Pillow13_0;  // pass order and uint16 store
 };

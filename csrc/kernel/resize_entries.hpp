@@ -6,10 +6,11 @@
     namespace pyimgaug {                                                                                           \
     namespace ns {                                                                                                 \
     void horizontal_u8_dispatch(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, int, const int*,   \
-                                std::int64_t, const std::int32_t*, const std::int32_t*, int, std::uint8_t*,      \
-                                std::uint8_t*);                                                                    \
+                                std::int64_t, const std::int32_t*, int, const std::int16_t*, int,              \
+                                std::uint8_t*, std::uint8_t*);                                                                    \
     void vertical_u8_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,               \
-                           const std::int32_t*, int, std::int64_t, std::int64_t, std::int32_t*, std::uint8_t*);    \
+                           const std::int32_t*, int, std::int64_t, std::int64_t, bool, std::int32_t*,         \
+                           std::uint8_t*);                                                                     \
     void horizontal_u16_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \
                               const double*, int, std::int64_t, bool, std::uint16_t*);                             \
     void horizontal_f32_entry(const unsigned char*, std::int64_t, std::int64_t, int, const int*, const int*,       \

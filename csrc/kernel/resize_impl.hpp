@@ -69,105 +69,187 @@ static void vertical_u8(const unsigned char* src, std::int64_t src_stride, std::
 
 
 #ifdef __AVX2__
-// Rounds, shifts and saturates four 32-bit sums to bytes, as Pillow's clip8.
-static inline std::uint32_t clip8x4(__m128i sums) {
-    const __m128i v = _mm_srai_epi32(_mm_add_epi32(sums, _mm_set1_epi32(1 << (kPrecisionBits - 1))), kPrecisionBits);
+// Exact 16-bit multiply-adds for Pillow's 22-bit fixed point (see split_coefficient
+// in resize.cpp). Each weight k is stored as k = kh * 2^15 + kl with 0 <= kl < 2^15
+// and |kh| < 2^15, so pixel pairs (0..255 as int16) times (kh, kh') and (kl, kl')
+// with _mm256_madd_epi16 are exact in int32 (|p*a + p'*b| <= 2 * 255 * 32768 < 2^31;
+// madd's one overflow case, -32768 * -32768 twice, needs a negative pixel). The two
+// partial sums are then combined as (sum_h << 15) + sum_l + 2^21: every operation is
+// an int32 addition or a shift left, exact modulo 2^32, so the combined value equals
+// Pillow's ss = 2^21 + sum(p * k) modulo 2^32, and therefore exactly whenever Pillow's
+// own int32 accumulator does not overflow (255 * sum|k| + 2^21 < 2^31, i.e. sum|k|
+// below about 2.0 in weight units, which every Pillow filter satisfies; and where it
+// would overflow, Pillow's wrapped two's-complement sum is the same residue).
+// The result is then Pillow's clip8: ss >> 22 (arithmetic), saturated to 0..255.
+constexpr int kSplitShift = 15;
+
+// Finishes four RGBA/RGB sums: combines the high and low parts, rounds, shifts and
+// saturates to bytes as Pillow's clip8 does.
+static inline std::uint32_t finish4(__m128i hi, __m128i lo) {
+    const __m128i ss = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32(hi, kSplitShift), lo),
+                                     _mm_set1_epi32(1 << (kPrecisionBits - 1)));
+    const __m128i v = _mm_srai_epi32(ss, kPrecisionBits);
     return static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(v, v), v)));
 }
 
-// Sums of the 8 lanes of a, b and c, returned as lanes 0, 1, 2 (lane 3 is zero).
-static inline __m128i hsum3(__m256i a, __m256i b, __m256i c) {
-    const __m256i ab = _mm256_hadd_epi32(a, b);
-    const __m256i cz = _mm256_hadd_epi32(c, _mm256_setzero_si256());
-    const __m256i t = _mm256_hadd_epi32(ab, cz);
-    return _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+// First output whose tap loads (`span` bytes from its first tap) would run past the
+// end of a row of `row_bytes` bytes. Outputs before it read the source row in place:
+// bytes past their window are real pixels times weight 0, so they add nothing.
+// Outputs from it on read a zero-padded copy of the row's tail. `first` is
+// non-decreasing, so one scan from the right finds it.
+static inline std::int64_t first_padded_output(const int* first, std::int64_t out_width, int channels,
+                                               std::int64_t span, std::int64_t row_bytes) {
+    std::int64_t x = out_width;
+    while (x > 0 && static_cast<std::int64_t>(first[x - 1]) * channels + span > row_bytes) --x;
+    return x;
 }
 
-// AVX2 horizontal pass. Each group of 8 taps is split into one register per
-// channel (byte shuffles), multiplied by the 8 tap weights and accumulated; the
-// per-channel sums are reduced in registers. Integer arithmetic, so the result is
-// bit-identical to Pillow's scalar loop. `w8` holds 8*groups weights per output.
-static void horizontal_u8_avx2_c3(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                                  std::int64_t in_width, const int* first, std::int64_t out_width,
-                                  const std::int32_t* w8, int groups, std::uint8_t* rowbuf, std::uint8_t* dst) {
-    const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i r_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i g_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m128i b_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, -1, -1, -1, -1, -1, -1, -1, -1);
-    for (std::int64_t r = 0; r < rows; ++r) {
-        std::memcpy(rowbuf, src + r * src_stride, static_cast<std::size_t>(in_width * 3));
-        std::uint8_t* out = dst + r * out_width * 3;
+// Copies `n` bytes without a library call (the copies here are a row's last few
+// pixels, once per row, where a call costs more than the copy).
+static inline void copy_bytes(std::uint8_t* dst, const std::uint8_t* src, std::int64_t n) {
+    std::int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + j), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j)));
+    for (; j < n; ++j) dst[j] = src[j];
+}
+
+// Horizontal pass for 3 and 4 channels. One register holds 4 taps of one output
+// pixel: its low lane taps 0-1 and its high lane taps 2-3, each lane as int16 pairs
+// (c of tap 0, c of tap 1) per channel c, so one madd gives per-channel partial sums.
+// `split` holds, per output and per group of 4 taps, 16 int16 high parts then 16 low
+// parts laid out as those pairs; taps past the window have weight 0. Four rows are
+// done together so each weight register serves all four and their sums are
+// finished in two registers.
+template <int C>
+static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                     std::int64_t in_width, const int* first, std::int64_t out_width,
+                                     const std::int16_t* split, int groups, std::uint8_t* rowbuf, std::uint8_t* dst) {
+    static_assert(C == 3 || C == 4, "3 or 4 channels");
+    constexpr int R = 4;
+    const __m256i pairs = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
+                                                    6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1)
+                                 : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
+                                                    8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
+    const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+    const std::int64_t row_bytes = in_width * C;
+    const std::int64_t span = 4 * C * static_cast<std::int64_t>(groups - 1) + 16;
+    const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
+    const std::int64_t tail_off = x_pad < out_width ? static_cast<std::int64_t>(first[x_pad]) * C : row_bytes;
+    const std::int64_t tail_len = row_bytes - tail_off;
+    const std::int64_t buf_part = tail_len + span + 64;  // each row's tail copy, zero padded
+    for (std::int64_t r = 0; r < rows; r += R) {
+        // Past the last row, the last row is computed again and not stored.
+        const int live = static_cast<int>(rows - r < R ? rows - r : R);
+        const unsigned char* in[R];
+        const std::uint8_t* tail[R];
+        for (int j = 0; j < R; ++j) {
+            in[j] = src + (r + (j < live ? j : live - 1)) * src_stride;
+            tail[j] = rowbuf + j * buf_part - tail_off;
+            copy_bytes(rowbuf + j * buf_part, in[j] + tail_off, tail_len);
+        }
+        // Ask for the next rows while these are computed (whole rows, read once;
+        // the hardware prefetcher starts late on each new row).
+        for (std::int64_t j = R; j < 2 * R && r + j < rows; ++j)
+            for (std::int64_t b = 0; b < row_bytes; b += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(src + (r + j) * src_stride + b), _MM_HINT_T0);
+        std::uint8_t* out = dst + r * out_width * C;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            const std::uint8_t* p = rowbuf + static_cast<std::int64_t>(first[xx]) * 3;
-            const std::int32_t* w = w8 + xx * groups * 8;
-            __m256i ar = _mm256_setzero_si256(), ag = ar, ab = ar;
-            for (int g = 0; g < groups; ++g, p += 24, w += 8) {
-                const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-                const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16));
-                const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-                const __m128i rb = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
-                const __m128i gb = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
-                const __m128i bb = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
-                ar = _mm256_add_epi32(ar, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(rb), wv));
-                ag = _mm256_add_epi32(ag, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(gb), wv));
-                ab = _mm256_add_epi32(ab, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(bb), wv));
+            const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
+            const std::uint8_t* p[R];
+            for (int j = 0; j < R; ++j) p[j] = (xx < x_pad ? in[j] : tail[j]) + at;
+            const std::int16_t* w = split + xx * groups * 32;
+            __m256i h[R], l[R];
+            for (int j = 0; j < R; ++j) h[j] = l[j] = _mm256_setzero_si256();
+            for (int g = 0; g < groups; ++g, w += 32) {
+                const __m256i wh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+                const __m256i wl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16));
+                for (int j = 0; j < R; ++j) {
+                    const __m256i x = _mm256_shuffle_epi8(
+                        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[j] + 4 * C * g))),
+                        pairs);
+                    h[j] = _mm256_add_epi32(h[j], _mm256_madd_epi16(x, wh));
+                    l[j] = _mm256_add_epi32(l[j], _mm256_madd_epi16(x, wl));
+                }
             }
-            const std::uint32_t px = clip8x4(hsum3(ar, ag, ab));
-            std::memcpy(out + xx * 3, &px, 3);
+            // Combine the high and low parts (exact modulo 2^32, see above), then fold
+            // the two tap halves: a = rows 0 | 1, b = rows 2 | 3 (one row per lane).
+            __m256i t[R];
+            for (int j = 0; j < R; ++j) t[j] = _mm256_add_epi32(_mm256_slli_epi32(h[j], kSplitShift), l[j]);
+            const __m256i ta = _mm256_add_epi32(_mm256_permute2x128_si256(t[0], t[1], 0x20),
+                                                _mm256_permute2x128_si256(t[0], t[1], 0x31));
+            const __m256i tb = _mm256_add_epi32(_mm256_permute2x128_si256(t[2], t[3], 0x20),
+                                                _mm256_permute2x128_si256(t[2], t[3], 0x31));
+            const __m256i va = _mm256_srai_epi32(_mm256_add_epi32(ta, round), kPrecisionBits);
+            const __m256i vb = _mm256_srai_epi32(_mm256_add_epi32(tb, round), kPrecisionBits);
+            // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
+            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
+            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm256_extract_epi32(px, 0)),
+                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 4)),
+                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 1)),
+                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 5))};
+            // The fourth byte of an RGB store is overwritten by the next pixel; the
+            // row's last pixel stores exactly 3.
+            std::uint8_t* o = out + xx * C;
+            if (C == 4 || xx + 1 < out_width) {
+                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], 4);
+            } else {
+                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], C);
+            }
         }
     }
 }
 
-static void horizontal_u8_avx2_c1(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                                  std::int64_t in_width, const int* first, std::int64_t out_width,
-                                  const std::int32_t* w8, int groups, std::uint8_t* rowbuf, std::uint8_t* dst) {
+// Horizontal pass for one channel: 16 taps per register, weights as 16 int16 high
+// parts then 16 low parts per group.
+static void horizontal_u8_avx2_split_c1(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                        std::int64_t in_width, const int* first, std::int64_t out_width,
+                                        const std::int16_t* split, int groups, std::uint8_t* rowbuf,
+                                        std::uint8_t* dst) {
+    const std::int64_t span = 16 * static_cast<std::int64_t>(groups);
+    const std::int64_t x_pad = first_padded_output(first, out_width, 1, span, in_width);
+    const std::int64_t tail_off = x_pad < out_width ? first[x_pad] : in_width;
     for (std::int64_t r = 0; r < rows; ++r) {
-        std::memcpy(rowbuf, src + r * src_stride, static_cast<std::size_t>(in_width));
+        const unsigned char* row = src + r * src_stride;
+        copy_bytes(rowbuf, row + tail_off, in_width - tail_off);
         std::uint8_t* out = dst + r * out_width;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            const std::uint8_t* p = rowbuf + first[xx];
-            const std::int32_t* w = w8 + xx * groups * 8;
-            __m256i acc = _mm256_setzero_si256();
-            for (int g = 0; g < groups; ++g, p += 8, w += 8)
-                acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))),
-                                                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
-            const std::uint32_t px = clip8x4(hsum3(acc, acc, acc));
-            out[xx] = static_cast<std::uint8_t>(px & 0xFF);
+            const std::uint8_t* p = xx < x_pad ? row + first[xx] : rowbuf + (first[xx] - tail_off);
+            const std::int16_t* w = split + xx * groups * 32;
+            __m256i ah = _mm256_setzero_si256(), al = ah;
+            for (int g = 0; g < groups; ++g, p += 16, w += 32) {
+                const __m256i px = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+                ah = _mm256_add_epi32(ah, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+                al = _mm256_add_epi32(al, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
+            }
+            // Fold 8 lanes to 1 (integer additions: order cannot matter).
+            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(ah), _mm256_extracti128_si256(ah, 1));
+            __m128i l = _mm_add_epi32(_mm256_castsi256_si128(al), _mm256_extracti128_si256(al, 1));
+            h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+            l = _mm_add_epi32(l, _mm_unpackhi_epi64(l, l));
+            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 1));
+            l = _mm_add_epi32(l, _mm_shuffle_epi32(l, 1));
+            out[xx] = static_cast<std::uint8_t>(finish4(h, l) & 0xFF);
         }
     }
 }
 
-// Four channels: each register holds two pixels' RGBA, so folding the registers
-// and the two halves leaves the four channel sums in place.
-static void horizontal_u8_avx2_c4(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                                  std::int64_t in_width, const int* first, std::int64_t out_width,
-                                  const std::int32_t* wexp, int groups, std::uint8_t* rowbuf, std::uint8_t* dst) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        std::memcpy(rowbuf, src + r * src_stride, static_cast<std::size_t>(in_width * 4));
-        std::uint8_t* out = dst + r * out_width * 4;
-        for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            const std::uint8_t* p = rowbuf + static_cast<std::int64_t>(first[xx]) * 4;
-            const std::int32_t* w = wexp + xx * groups * 32;
-            __m256i acc = _mm256_setzero_si256();
-            for (int g = 0; g < groups * 4; ++g, p += 8, w += 8)
-                acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))),
-                                                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
-            const std::uint32_t px = clip8x4(_mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1)));
-            std::memcpy(out + xx * 4, &px, 4);
-        }
-    }
-}
-
-// AVX2 vertical pass: 32 samples of an output row stay in four registers while
-// every tap is added, so each input byte is loaded once per output row.
-static void vertical_u8_avx2(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
-                             const int* first, const int* count, const std::int32_t* k, int ksize,
-                             std::int64_t out_height, std::int64_t first_row, std::uint8_t* dst) {
+// Combines, rounds, shifts and saturates 16 sums (two registers of 8 int32 whose
+// lanes are samples 0-3,8-11 and 4-7,12-15) into 16 int16 in sample order.
+static inline __m256i finish16(__m256i h0, __m256i l0, __m256i h1, __m256i l1) {
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
-    const __m256i zero = _mm256_setzero_si256();
-    const __m256i top = _mm256_set1_epi32(255);
+    const __m256i s0 = _mm256_srai_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(h0, kSplitShift), l0), round), kPrecisionBits);
+    const __m256i s1 = _mm256_srai_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(h1, kSplitShift), l1), round), kPrecisionBits);
+    return _mm256_packs_epi32(s0, s1);
+}
+
+// AVX2 vertical pass: rows are taken two at a time, their samples interleaved as
+// int16 pairs (row y, row y+1) and multiplied by the weight pairs with madd; 32
+// samples of an output row stay in eight accumulators across every tap.
+static void vertical_u8_avx2_split(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
+                                   const int* first, const int* count, const std::int32_t* k, int ksize,
+                                   std::int64_t out_height, std::int64_t first_row, std::uint8_t* dst) {
     for (std::int64_t yy = 0; yy < out_height; ++yy) {
         const std::int64_t ymin = first[yy] - first_row;
         const int n = count[yy];
@@ -176,25 +258,38 @@ static void vertical_u8_avx2(const unsigned char* src, std::int64_t src_stride, 
         std::uint8_t* out = dst + yy * samples;
         std::int64_t i = 0;
         for (; i + 32 <= samples; i += 32) {
-            __m256i a0 = round, a1 = round, a2 = round, a3 = round;
+            __m256i h0 = _mm256_setzero_si256(), l0 = h0, h1 = h0, l1 = h0, h2 = h0, l2 = h0, h3 = h0, l3 = h0;
             const std::uint8_t* row = base + i;
-            for (int y = 0; y < n; ++y, row += src_stride) {
-                const __m256i w = _mm256_set1_epi32(wk[y]);
-                a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row))), w));
-                a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 8))), w));
-                a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 16))), w));
-                a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 24))), w));
+            for (int y = 0; y < n; y += 2, row += 2 * src_stride) {
+                // An odd last tap is paired with itself at weight 0.
+                const bool pair = y + 1 < n;
+                const std::int32_t ka = wk[y], kb = pair ? wk[y + 1] : 0;
+                const std::uint8_t* row_b = pair ? row + src_stride : row;
+                const std::uint32_t lo_a = static_cast<std::uint32_t>(ka) & ((1u << kSplitShift) - 1);
+                const std::uint32_t lo_b = static_cast<std::uint32_t>(kb) & ((1u << kSplitShift) - 1);
+                const std::uint32_t hi_a = static_cast<std::uint32_t>(ka >> kSplitShift) & 0xFFFFu;
+                const std::uint32_t hi_b = static_cast<std::uint32_t>(kb >> kSplitShift) & 0xFFFFu;
+                const __m256i wh = _mm256_set1_epi32(static_cast<int>(hi_a | (hi_b << 16)));
+                const __m256i wl = _mm256_set1_epi32(static_cast<int>(lo_a | (lo_b << 16)));
+                const __m256i a0 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row)));
+                const __m256i b0 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_b)));
+                const __m256i a1 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 16)));
+                const __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_b + 16)));
+                const __m256i p0 = _mm256_unpacklo_epi16(a0, b0), p1 = _mm256_unpackhi_epi16(a0, b0);
+                const __m256i p2 = _mm256_unpacklo_epi16(a1, b1), p3 = _mm256_unpackhi_epi16(a1, b1);
+                h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(p0, wh));
+                l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(p0, wl));
+                h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(p1, wh));
+                l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(p1, wl));
+                h2 = _mm256_add_epi32(h2, _mm256_madd_epi16(p2, wh));
+                l2 = _mm256_add_epi32(l2, _mm256_madd_epi16(p2, wl));
+                h3 = _mm256_add_epi32(h3, _mm256_madd_epi16(p3, wh));
+                l3 = _mm256_add_epi32(l3, _mm256_madd_epi16(p3, wl));
             }
-            // Pillow's clip8: >> precision bits, saturated to 0..255 (shift is arithmetic).
-            a0 = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(a0, kPrecisionBits), zero), top);
-            a1 = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(a1, kPrecisionBits), zero), top);
-            a2 = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(a2, kPrecisionBits), zero), top);
-            a3 = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(a3, kPrecisionBits), zero), top);
-            const __m256i p01 = _mm256_packs_epi32(a0, a1);  // lanes interleaved by 128-bit halves
-            const __m256i p23 = _mm256_packs_epi32(a2, a3);
-            __m256i bytes = _mm256_packus_epi16(p01, p23);
-            bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), bytes);
+            // packs gives samples 0-15 and 16-31 in order as int16; packus then
+            // interleaves their 128-bit halves, which the final permute undoes.
+            const __m256i bytes = _mm256_packus_epi16(finish16(h0, l0, h1, l1), finish16(h2, l2, h3, l3));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_permute4x64_epi64(bytes, 0xD8));
         }
         for (; i < samples; ++i) {
             std::int32_t acc = 1 << (kPrecisionBits - 1);
@@ -265,39 +360,46 @@ static void vertical_generic(const unsigned char* src, std::int64_t src_stride, 
     }
 }
 
-// Entry points used by the dispatcher in resize.cpp.
+// Entry points used by the dispatcher in resize.cpp. `split` (the madd weight
+// table) is null when some weight does not split into int16 parts; the AVX2 copy
+// then runs the portable loops, which are exact for any weight.
 void horizontal_u8_dispatch(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                             std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
-                            const std::int32_t* wexp, const std::int32_t* w8, int groups, std::uint8_t* rowbuf,
-                            std::uint8_t* dst) {
+                            const std::int32_t* wexp, int groups, const std::int16_t* split, int split_groups,
+                            std::uint8_t* rowbuf, std::uint8_t* dst) {
 #ifdef __AVX2__
-    (void)wexp;
-    switch (channels) {
-        case 1: horizontal_u8_avx2_c1(src, src_stride, rows, in_width, first, out_width, w8, groups, rowbuf, dst); break;
-        case 3: horizontal_u8_avx2_c3(src, src_stride, rows, in_width, first, out_width, w8, groups, rowbuf, dst); break;
-        case 4: horizontal_u8_avx2_c4(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
-        default: break;
+    if (split != nullptr) {
+        switch (channels) {
+            case 1: horizontal_u8_avx2_split_c1(src, src_stride, rows, in_width, first, out_width, split, split_groups, rowbuf, dst); return;
+            case 3: horizontal_u8_avx2_split<3>(src, src_stride, rows, in_width, first, out_width, split, split_groups, rowbuf, dst); return;
+            case 4: horizontal_u8_avx2_split<4>(src, src_stride, rows, in_width, first, out_width, split, split_groups, rowbuf, dst); return;
+            default: return;
+        }
     }
 #else
-    (void)w8;
+    (void)split;
+    (void)split_groups;
+#endif
     switch (channels) {
         case 1: horizontal_u8<1>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
         case 3: horizontal_u8<3>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
         case 4: horizontal_u8<4>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
         default: break;
     }
-#endif
 }
 
 void vertical_u8_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples, const int* first,
                        const int* count, const std::int32_t* k, int ksize, std::int64_t out_height,
-                       std::int64_t first_row, std::int32_t* acc, std::uint8_t* dst) {
+                       std::int64_t first_row, bool splits, std::int32_t* acc, std::uint8_t* dst) {
 #ifdef __AVX2__
-    (void)acc;
-    vertical_u8_avx2(src, src_stride, samples, first, count, k, ksize, out_height, first_row, dst);
+    if (splits) {
+        vertical_u8_avx2_split(src, src_stride, samples, first, count, k, ksize, out_height, first_row, dst);
+        return;
+    }
 #else
-    vertical_u8(src, src_stride, samples, first, count, k, ksize, out_height, first_row, acc, dst);
+    (void)splits;
 #endif
+    vertical_u8(src, src_stride, samples, first, count, k, ksize, out_height, first_row, acc, dst);
 }
 
 void horizontal_u16_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, int channels,
