@@ -53,6 +53,7 @@ import time
 import numpy as np
 
 import pyimgaug
+from pyimgaug.build_info import cpu_name
 
 try:  # optional
     import cv2
@@ -80,17 +81,6 @@ ACCURACY_IMAGES = 8
 # --------------------------------------------------------------------------- #
 # environment
 # --------------------------------------------------------------------------- #
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -626,7 +616,7 @@ def main(argv=None):
     cpus = usable_cpus()
 
     print("pyimgaug transform_batch benchmark")
-    print(f"  CPU: {cpu_model()}; os.cpu_count()={os.cpu_count()}, usable={cpus}")
+    print(f"  CPU: {cpu_name()}; os.cpu_count()={os.cpu_count()}, usable={cpus}")
     versions = [f"python {platform.python_version()}", f"numpy {np.__version__}"]
     for mod in ("scipy", "PIL", "keras_preprocessing", "skimage"):
         try:

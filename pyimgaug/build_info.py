@@ -33,7 +33,8 @@ def _cpu_flags() -> Optional[set]:
     return None
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (for reports and benchmark headers)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -104,7 +105,7 @@ def config_info() -> List[Tuple[str, str]]:
         ("compiled kernel", os.path.basename(_core.__file__)),
         ("Python", f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"),
         ("platform", f"{platform.platform()}; {platform.machine()}; libc {libc}"),
-        ("CPU", f"{_cpu_name()}; {cpus} CPUs available to this process"),
+        ("CPU", f"{cpu_name()}; {cpus} CPUs available to this process"),
         ("instruction set", instruction_set()),
         ("threading runtime", _openmp.runtime_summary()),
         ("default kernel threads", f"{_core.default_num_threads()} (num_threads=None)"),
