@@ -190,3 +190,20 @@ def test_forked_child_starts_at_one_thread_and_may_set_its_own(data):
     """ % data), HERE], capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
     assert "child 0" in r.stdout and "parent 3 True" in r.stdout, r.stdout + r.stderr
+
+
+def test_numpy_flow_calls_the_kernel_on_the_setting(kernel_spy):
+    x = np.random.default_rng(0).random((6, 9, 11, 3)).astype(np.float32)
+    gen = pyimgaug.ImageDataGenerator(rotation_range=30, rescale=0.5)
+    ref = take(gen.flow(x, np.arange(6), batch_size=3, seed=1), 2)
+    pyimgaug.set_num_threads(3)
+    kernel_spy.seen.clear()
+    got = take(gen.flow(x, np.arange(6), batch_size=3, seed=1), 2)
+    assert kernel_spy.seen == [3, 3]
+    assert_same_batches(ref, got)
+
+
+def test_show_config_reports_the_budget(capsys):
+    pyimgaug.set_num_threads(3)
+    pyimgaug.show_config()
+    assert "3 decode + kernel threads (set_num_threads)" in capsys.readouterr().out
