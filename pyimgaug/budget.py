@@ -124,10 +124,11 @@ def _pool(threads):
         return None
     with _LOCK:
         if _STATE["pool_pid"] != os.getpid() or _STATE["pool_size"] < threads:
-            # A larger budget (set_num_threads) needs a larger pool.  The old
-            # one is dropped, not shut down: a batch may still be submitting to
-            # it; its idle threads exit once it is garbage.
-            size = max(threads, cores())
+            # Sized for the whole budget (every batch in flight at once); a
+            # larger budget (set_num_threads) needs a larger pool.  The old one
+            # is dropped, not shut down: a batch may still be submitting to it;
+            # its idle threads exit once it is garbage.
+            size = max(threads, get_num_threads())
             _STATE["pool"] = ThreadPoolExecutor(size, thread_name_prefix="pyimgaug-decode")
             _STATE["pool_pid"] = os.getpid()
             _STATE["pool_size"] = size
