@@ -17,12 +17,29 @@ rounds).
                         batches; each batch decodes on its share of the
                         thread budget (cores / batches in flight) and calls
                         the kernel with that many threads
+  pyimgaug default      flow_from_directory() without a workers argument
   cache memory/disk     epoch 1 (all misses) and epochs 2+ (all hits)
 The thread columns say, per row: threads that build batches, and the decode
 and kernel threads one batch uses (pyimgaug's budget at 1 batch in flight).
 
-Usage: python benchmarks/bench_pipeline.py [--images 320] [--rounds 5]
+The time split runs one epoch of the exact path on 1 builder in parts: the
+decode stage, the kernel's resize alone, the warp call alone (on the resized
+images: bit-identical, as the kernel's resize rounds to uint8 either way),
+and the rest (parameter draws, listing look-ups, labels, copies): an epoch
+of next() minus the three.
+
+`--cores 1,2,4` instead sweeps pinned core counts: each count runs in a child
+process pinned to that many CPUs (os.sched_setaffinity), where rows take
+turns as above: Pillow's decode-only floors on that many threads, and
+pyimgaug's exact (default workers, and workers=cores) and fast paths.  It
+prints images/s, the ratios to the floors, and parallel efficiency (images/s
+/ (cores x images/s on 1 core)).  Counts above the CPUs this process may use
+are skipped with a note.
+
+Usage: python benchmarks/bench_pipeline.py [--images 320] [--rounds 5] [--cores 1,2]
 """
+import json
+import subprocess
 import argparse
 import contextlib
 import io
@@ -186,33 +203,35 @@ def cache_row(pyimgaug, root, n, batch_size, cache_dir):
 
 
 def time_split(pyimgaug, root, batch_size):
-    """Seconds of one epoch: decode stage, kernel call, and in all (1 builder)."""
+    """Seconds of one epoch (1 builder): (decode, resize, warp, whole epoch of next())."""
+    from pyimgaug import budget
     from pyimgaug import decode as stage
     from pyimgaug.params import sample_params
     from pyimgaug.pipeline import augment_batch
-    it = _flow(pyimgaug, root, batch_size)
+    it = _flow(pyimgaug, root, batch_size, workers=0)
     gen = it.image_data_generator
     it._set_index_array()
     batches = [it.index_array[i * batch_size:(i + 1) * batch_size] for i in range(len(it))]
-    dec, ker, tot = [], [], []
-    for _ in range(1):
-        d = k = 0.0
-        t_all = time.perf_counter()
-        for b, idx in enumerate(batches):
-            t0 = time.perf_counter()
-            decoded = stage.load_stage([it.filepaths[j] for j in idx], "rgb", TARGET, "lanczos")
-            t1 = time.perf_counter()
-            params = sample_params(gen, len(idx), TARGET, it._sample_key(0), ids=idx)
-            t2 = time.perf_counter()
-            augment_batch(gen, [x for x, _ in decoded], params, TARGET, resize_to=TARGET,
-                          resample="lanczos")
-            t3 = time.perf_counter()
-            d += t1 - t0
-            k += t3 - t2
-        tot.append(time.perf_counter() - t_all)
-        dec.append(d)
-        ker.append(k)
-    return statistics.median(dec), statistics.median(ker), statistics.median(tot)
+    d = rs = w = 0.0
+    for idx in batches:
+        t0 = time.perf_counter()
+        decoded = stage.load_stage([it.filepaths[j] for j in idx], "rgb", TARGET, "lanczos")
+        t1 = time.perf_counter()
+        small = pyimgaug.transform_batch([x for x, _ in decoded], resize_to=TARGET,
+                                         resample="lanczos", dtype="uint8",
+                                         num_threads=budget.kernel_threads())
+        t2 = time.perf_counter()
+        params = sample_params(gen, len(idx), TARGET, it._sample_key(0), ids=idx)
+        t3 = time.perf_counter()
+        augment_batch(gen, small, params, TARGET)
+        t4 = time.perf_counter()
+        d += t1 - t0
+        rs += t2 - t1
+        w += t4 - t3
+    t0 = time.perf_counter()
+    for _ in range(len(it)):
+        next(it)
+    return d, rs, w, time.perf_counter() - t0
 
 
 def fast_decode_psnr(pyimgaug, root, batch_size):
@@ -231,13 +250,107 @@ def fast_decode_psnr(pyimgaug, root, batch_size):
     return psnr, int((~shrunk).sum())
 
 
+SWEEP_ROWS = ("floor: Pillow decode", "floor: Pillow decode, draft", "pyimgaug exact, default",
+              "pyimgaug exact, workers=cores", "pyimgaug fast, workers=cores")
+SWEEP_HEAD = ("decode", "draft", "exact dflt", "exact w=c", "fast w=c")
+
+
+def sweep_child(root, n_cores, rounds, batch_size):
+    """Runs in a process pinned to `n_cores` CPUs: {row: median images/s} on stdout as JSON."""
+    import pyimgaug
+    from pyimgaug import budget
+    paths = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(root) for f in fs)
+    n = len(paths)
+    specs = {
+        SWEEP_ROWS[0]: floor_row(paths, n_cores, False, False),
+        SWEEP_ROWS[1]: floor_row(paths, n_cores, True, False),
+        SWEEP_ROWS[2]: pyimgaug_row(pyimgaug, root, n, batch_size),
+        SWEEP_ROWS[3]: pyimgaug_row(pyimgaug, root, n, batch_size, workers=n_cores),
+        SWEEP_ROWS[4]: pyimgaug_row(pyimgaug, root, n, batch_size, decode="fast", workers=n_cores),
+    }
+    rates = {k: [] for k in specs}
+    for r in range(rounds + 1):  # round 0 warms up
+        for k, measure in specs.items():
+            rate = measure()
+            if r:
+                rates[k].append(rate)
+    out = {k: statistics.median(v) for k, v in rates.items()}
+    out["budget"] = budget.cores()
+    print(json.dumps(out))
+
+
+def core_sweep(counts, root, rounds, batch_size):
+    allowed = sorted(os.sched_getaffinity(0))
+    results = {}
+    for c in counts:
+        if c > len(allowed):
+            print("cores=%d skipped: this process may use %d CPUs" % (c, len(allowed)))
+            continue
+        cpus = ",".join(map(str, allowed[:c]))
+        # Pinned before Python starts, as `taskset -c` does: the kernel's OpenMP
+        # runtime and pyimgaug's budget both read the affinity mask.
+        cmd = ["taskset", "-c", cpus] if shutil.which("taskset") else []
+        code = ("import os, sys; os.sched_setaffinity(0, {%s}); sys.path.insert(0, %r); "
+                "import bench_pipeline as b; b.sweep_child(%r, %d, %d, %d)"
+                % (cpus, os.path.dirname(os.path.abspath(__file__)), root, c, rounds, batch_size))
+        r = subprocess.run(cmd + [sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=tempfile.gettempdir())
+        if r.returncode != 0:
+            sys.exit("cores=%d failed:\n%s" % (c, r.stderr[-3000:]))
+        results[c] = json.loads(r.stdout.strip().splitlines()[-1])
+        print("cores=%d (CPUs %s) done" % (c, cpus), flush=True)
+    if not results:
+        return
+    print()
+    head = ("cores",) + SWEEP_HEAD + ("exact/decode", "fast/draft", "efficiency")
+    print("%-6s  " % head[0] + "  ".join("%12s" % h for h in head[1:]))
+    base = min(results)
+    best = lambda res: max(res[SWEEP_ROWS[2]], res[SWEEP_ROWS[3]])  # noqa: E731
+    last = None
+    for c in sorted(results):
+        res = results[c]
+        eff = best(res) / (c / base * best(results[base]))
+        print("%-6d  " % c + "  ".join("%12.0f" % res[k] for k in SWEEP_ROWS)
+              + "  %12.2f  %12.2f  %12.2f" % (best(res) / res[SWEEP_ROWS[0]],
+                                             res[SWEEP_ROWS[4]] / res[SWEEP_ROWS[1]], eff))
+        if last is not None and best(res) < best(results[last]):
+            print("  NOTE: exact images/s fell from %d to %d cores" % (last, c))
+        last = c
+    print("images/s; columns: %s" % "; ".join("%s = %s" % hk for hk in zip(SWEEP_HEAD, SWEEP_ROWS)))
+    print("exact/decode: best exact row / Pillow decode-only on as many threads (target >= 0.75); "
+          "fast/draft: fast / draft decode (>= 0.9); efficiency: best exact row / (cores/%d x its "
+          "%d-core rate); median of %d rounds; load average %s"
+          % (base, base, rounds, " ".join("%.2f" % v for v in os.getloadavg())))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=320)
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds (median per row)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--dir", help="keep the dataset here (default: a temporary folder)")
+    ap.add_argument("--cores", help="sweep these pinned core counts instead, e.g. 1,2,4")
     args = ap.parse_args(argv)
+    if args.cores:
+        try:
+            counts = [int(c) for c in args.cores.split(",")]
+        except ValueError:
+            ap.error("--cores takes comma-separated integers; got %r" % args.cores)
+        if not counts or min(counts) < 1:
+            ap.error("--cores counts must be >= 1; got %r" % args.cores)
+        tmp = None if args.dir else tempfile.mkdtemp(prefix="pyimgaug-bench-")
+        root = os.path.join(args.dir or tmp, "data")
+        try:
+            if not os.path.isdir(root):
+                make_dataset(root, args.images)
+            print("core sweep on %d files, %dx%d lanczos, batch %d; %d CPUs usable here"
+                  % (sum(len(f) for _, _, f in os.walk(root)), TARGET[0], TARGET[1],
+                     args.batch_size, len(os.sched_getaffinity(0))))
+            core_sweep(sorted(set(counts)), root, args.rounds, args.batch_size)
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return
 
     import pyimgaug
     from pyimgaug import _core, budget
@@ -248,9 +361,11 @@ def main(argv=None):
         print("keras_preprocessing is not installed: its rows are skipped")
 
     cores = budget.cores()
-    print("python %s, numpy %s, Pillow %s, %s, cores=%d, kernel OpenMP=%s, OMP_NUM_THREADS=%s"
-          % (platform.python_version(), np.__version__, Image.__version__, platform.machine(),
-             cores, bool(_core._has_openmp), os.environ.get("OMP_NUM_THREADS", "unset")))
+    print("python %s, numpy %s, Pillow %s, %s, cores=%d, kernel OpenMP=%s, OMP_NUM_THREADS=%s, "
+          "load average %s" % (platform.python_version(), np.__version__, Image.__version__,
+                               platform.machine(), cores, bool(_core._has_openmp),
+                               os.environ.get("OMP_NUM_THREADS", "unset"),
+                               " ".join("%.2f" % v for v in os.getloadavg())))
     tmp = None if args.dir else tempfile.mkdtemp(prefix="pyimgaug-bench-")
     base = args.dir or tmp
     root = os.path.join(base, "data")
@@ -284,6 +399,8 @@ def main(argv=None):
                 specs.append(("pyimgaug %s, workers=%d" % (decode, w), w, kshare(w), kshare(w),
                               pyimgaug_row(pyimgaug, root, n, bs, decode=decode, workers=w)))
         specs.append(("pyimgaug exact, workers=0 (caller)", 1, cores, cores,
+                      pyimgaug_row(pyimgaug, root, n, bs, workers=0)))
+        specs.append(("pyimgaug exact, default (no workers arg)", 1, cores, cores,
                       pyimgaug_row(pyimgaug, root, n, bs)))
         mem_row, mem_info = cache_row(pyimgaug, root, n, bs, None)
         disk_row, disk_info = cache_row(pyimgaug, root, n, bs, os.path.join(base, "cache"))
@@ -315,7 +432,7 @@ def main(argv=None):
                 rows.append(("pyimgaug exact, disk cache, next run ep 1", 1, 0, cores,
                              statistics.median([x[2] for x in res])))
         info = {"memory": mem_info, "disk": disk_info}
-        d, k, t = (statistics.median(x) for x in zip(*splits))
+        d, rs, wp, t = (statistics.median(x) for x in zip(*splits))
         psnr, same = fast_decode_psnr(pyimgaug, root, bs)
     finally:
         if tmp is not None:
@@ -336,8 +453,9 @@ def main(argv=None):
           "that many builders; 'workers=W': flow_from_directory(workers=W), W threads building "
           "batches ahead, 0 = the caller builds)" % (R, n))
     print()
-    print("time split, pyimgaug exact, 1 builder (median epoch): decode %.0f%%, kernel %.0f%%, "
-          "rest %.0f%% (%.2f s)" % (100 * d / t, 100 * k / t, 100 * max(0.0, t - d - k) / t, t))
+    print("time split, pyimgaug exact, 1 builder, %d cores (median epoch %.2f s): decode %.0f%%, "
+          "resize %.0f%%, warp %.0f%%, rest %.0f%% (rest: an epoch of next() minus the three)"
+          % (cores, t, 100 * d / t, 100 * rs / t, 100 * wp / t, 100 * max(0.0, t - d - rs - wp) / t))
     r = {label: rate for label, _, _, _, rate in rows}
     print("fast decode vs exact, unaugmented %dx%d lanczos: %d images changed, PSNR median %.1f dB, "
           "mean %.1f dB, min %.1f dB; %d images identical (PNG, or JPEG under twice the target)"
@@ -359,6 +477,10 @@ def main(argv=None):
         ours = r["pyimgaug %s, workers=1" % decode]
         print("  %-5s workers=1 / Pillow decode alone      %5.2f of 1 thread, %5.2f of 2 threads (>= 0.5)"
               % (decode, ours / fl[(draft, 1)], ours / fl[(draft, 2)]))
+    best = max(r["pyimgaug exact, workers=%d" % w] for w in (1, 2))
+    best = max(best, r["pyimgaug exact, workers=0 (caller)"])
+    print("  exact default / best of workers=0,1,2      %5.2f (>= 0.90)"
+          % (r["pyimgaug exact, default (no workers arg)"] / best))
     no_cache = r["pyimgaug exact, workers=0 (caller)"]
     for name in ("memory", "disk"):
         print("  %-6s cache epoch 1 / no cache (both workers=0) %5.2f (>= 0.90)"

@@ -6,12 +6,13 @@ from . import _openmp
 _openmp.load_core()
 from ._kernel import transform_batch
 from ._core import _has_openmp
+from .budget import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
 from .build_info import show_config
 
-__all__ = ["transform_batch", "show_config"]
+__all__ = ["transform_batch", "show_config", "set_num_threads", "get_num_threads"]
 
 # Keras-compatible generator layer.
 from .affine import apply_affine_transform, apply_brightness_shift, apply_channel_shift

@@ -12,6 +12,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
+from . import budget as _budget
 from . import pillow_compat as _pillow_compat
 
 RESAMPLE_FILTERS = {"nearest": 0, "box": 1, "bilinear": 2, "hamming": 3, "bicubic": 4, "lanczos": 5}
@@ -222,7 +223,8 @@ def transform_batch(
         scale, offset: the affine rescale applied last.
         dtype: float32, float64 or uint8.
         out: optional C-contiguous (N, h, w, C) array of ``dtype`` to write into.
-        num_threads: threads to use; None means OpenMP's default (1 in a forked child).
+        num_threads: threads to use; None means the number given to
+            ``pyimgaug.set_num_threads``, else OpenMP's default (1 in a forked child).
         resize_behaviour: None (default) resizes as the installed Pillow does: its
             release's rules, checked against it at first use (if they differ, Pillow
             itself resizes, with a warning); or a name from
@@ -249,6 +251,8 @@ def transform_batch(
     offset = _finite_number(offset, "offset")
     out_dtype = _output_dtype(dtype)
     behaviour_code = _pillow_compat.behaviour_code(resize_behaviour)
+    if num_threads is None:
+        num_threads = _budget.user_threads()  # None unless set_num_threads was called
     if num_threads is not None:
         if isinstance(num_threads, (bool, np.bool_)) or not isinstance(num_threads, (numbers.Integral, np.integer)):
             raise TypeError(f"num_threads must be a positive integer or None; got {num_threads!r}")

@@ -109,6 +109,7 @@ def config_info() -> List[Tuple[str, str]]:
         ("instruction set", instruction_set()),
         ("threading runtime", _openmp.runtime_summary()),
         ("default kernel threads", f"{_core.default_num_threads()} (num_threads=None)"),
+        ("thread budget", _budget_row()),
         ("OpenMP wait policy", _openmp.wait_policy() if _core._has_openmp else "-"),
     ]
     env = {k: os.environ[k] for k in _THREADING_ENV if k in os.environ}
@@ -128,6 +129,13 @@ def config_info() -> List[Tuple[str, str]]:
 
 def config_dict() -> Dict[str, str]:
     return dict(config_info())
+
+
+def _budget_row() -> str:
+    from . import budget
+    user = budget.user_threads()
+    how = "set_num_threads" if user is not None else "the CPUs of this process; set_num_threads() changes it"
+    return f"{budget.get_num_threads()} decode + kernel threads ({how})"
 
 
 def show_config() -> None:

@@ -137,8 +137,39 @@ def load_img(path, grayscale=False, color_mode="rgb", target_size=None, interpol
         width_height_tuple = (target_size[1], target_size[0])
         if img.size != width_height_tuple:
             check_interpolation(interpolation)
-            img = img.resize(width_height_tuple, _PIL_INTERPOLATION_METHODS[interpolation])
+            resized = _kernel_resize(img, width_height_tuple, interpolation)
+            if resized is None:
+                resized = img.resize(width_height_tuple, _PIL_INTERPOLATION_METHODS[interpolation])
+            img = resized
     return img
+
+
+def _kernel_resize(img, width_height, interpolation):
+    """`img.resize(width_height, interpolation)` by the kernel, or None where Pillow must do it.
+
+    The kernel's uint8 resize is bit-identical to the installed Pillow's
+    (`transform_batch` checks that once, and lets Pillow resize otherwise), and
+    faster.  Pillow resizes RGBA through premultiplied alpha (except with
+    nearest), which the kernel does not do: such images, unless fully opaque,
+    and 16/32-bit grayscale stay with Pillow, as do sizes Pillow itself would
+    reject (so its error is the one raised).
+    """
+    w, h = width_height
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in (w, h)):
+        return None
+    mode = img.mode
+    if mode not in ("L", "RGB", "RGBA"):
+        return None
+    x = np.asarray(img)
+    if mode == "RGBA" and interpolation != "nearest" and not bool((x[..., 3] == 255).all()):
+        return None
+    from ._kernel import transform_batch
+    # One image: one thread (the kernel parallelises over the images of a batch).
+    out = transform_batch([x], resize_to=(int(h), int(w)), resample=interpolation, dtype="uint8",
+                          num_threads=1)[0]
+    resized = pil_image.fromarray(out[..., 0] if mode == "L" else out)  # L, RGB or RGBA
+    resized.info = img.info.copy()  # Image.resize keeps it too
+    return resized
 
 
 def img_to_array(img, data_format="channels_last", dtype="float32"):
