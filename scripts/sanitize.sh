@@ -38,6 +38,12 @@ if [[ ! -e "$ASAN_LIB" ]]; then
     echo "sanitize.sh: $CXX has no libasan.so (install the compiler's sanitizer runtime)" >&2
     exit 2
 fi
+# Python is a C program, so libstdc++ arrives only with the extension, after ASan
+# has set up its interceptors; ASan's __cxa_throw interceptor then finds no real
+# function and aborts on the first C++ exception (the bindings throw to report bad
+# arguments). Preloading libstdc++ beside ASan lets it resolve at start-up.
+STDCXX_LIB=$($CXX -print-file-name=libstdc++.so)
+PRELOAD="$ASAN_LIB $STDCXX_LIB"
 
 # A venv left by an older version of this script saw the base interpreter's packages.
 if grep -qs '^include-system-site-packages = true' "$VENV/pyvenv.cfg"; then
@@ -64,7 +70,7 @@ fi
 
 # Run from a neutral directory, and prove we got the sanitized extension before
 # trusting a clean run.
-CORE=$(cd / && LD_PRELOAD="$ASAN_LIB" ASAN_OPTIONS=detect_leaks=0 "$VPY" -c 'import pyimgaug._core as c; print(c.__file__)')
+CORE=$(cd / && LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=detect_leaks=0 "$VPY" -c 'import pyimgaug._core as c; print(c.__file__)')
 case "$CORE" in
     "$VENV"/*) ;;
     *) echo "sanitize.sh: imported $CORE, not the venv's build" >&2; exit 2 ;;
@@ -86,7 +92,7 @@ mkdir -p "$LOG_DIR"
 # --capture=sys (native writes to fd 2 are not swallowed, even when UBSan aborts
 # the process) and its whole output is scanned for reports.
 set +e
-env LD_PRELOAD="$ASAN_LIB" \
+env LD_PRELOAD="$PRELOAD" \
     ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:log_path=$LOG_DIR/asan" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     PYTHONFAULTHANDLER=1 \
