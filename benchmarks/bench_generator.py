@@ -58,7 +58,7 @@ def time_batches(it, n_batches, repeats):
 
 
 def check_agreement(kimage, pyimgaug, root, x, batch_size, target):
-    from pyimgaug.params import params_to_dict, sample_params
+    from pyimgaug.pipeline.params import params_to_dict, sample_params
 
     # Unaugmented: deterministic on both sides.
     for name, make in (

@@ -43,7 +43,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2000)
     args = ap.parse_args(argv)
     import pyimgaug
-    from pyimgaug.params import sample_key, sample_params
+    from pyimgaug.pipeline.params import sample_key, sample_params
 
     gen = pyimgaug.ImageDataGenerator(**ARGS)
     key = sample_key(1234, 7)

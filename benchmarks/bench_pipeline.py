@@ -204,10 +204,10 @@ def cache_row(pyimgaug, root, n, batch_size, cache_dir):
 
 def time_split(pyimgaug, root, batch_size):
     """Seconds of one epoch (1 builder): (decode, resize, warp, whole epoch of next())."""
-    from pyimgaug import budget
-    from pyimgaug import decode as stage
-    from pyimgaug.params import sample_params
-    from pyimgaug.pipeline import augment_batch
+    from pyimgaug.pipeline import budget
+    from pyimgaug.pipeline import decode as stage
+    from pyimgaug.pipeline.params import sample_params
+    from pyimgaug.pipeline.batch import augment_batch
     it = _flow(pyimgaug, root, batch_size, workers=0)
     gen = it.image_data_generator
     it._set_index_array()
@@ -258,7 +258,7 @@ SWEEP_HEAD = ("decode", "draft", "exact dflt", "exact w=c", "fast w=c")
 def sweep_child(root, n_cores, rounds, batch_size):
     """Runs in a process pinned to `n_cores` CPUs: {row: median images/s} on stdout as JSON."""
     import pyimgaug
-    from pyimgaug import budget
+    from pyimgaug.pipeline import budget
     paths = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(root) for f in fs)
     n = len(paths)
     specs = {
@@ -353,7 +353,8 @@ def main(argv=None):
         return
 
     import pyimgaug
-    from pyimgaug import _core, budget
+    from pyimgaug import _core
+    from pyimgaug.pipeline import budget
     try:
         from keras_preprocessing import image as kimage
     except ImportError:

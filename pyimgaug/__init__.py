@@ -6,7 +6,7 @@ from . import _openmp
 _openmp.load_core()
 from ._kernel import transform_batch
 from ._core import _has_openmp
-from .budget import get_num_threads, set_num_threads
+from .pipeline.budget import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -15,9 +15,9 @@ from .build_info import show_config
 __all__ = ["transform_batch", "show_config", "set_num_threads", "get_num_threads"]
 
 # Keras-compatible generator layer.
-from .affine import apply_affine_transform, apply_brightness_shift, apply_channel_shift
+from .pipeline.affine import apply_affine_transform, apply_brightness_shift, apply_channel_shift
 from .generator import ImageDataGenerator
-from .io import array_to_img, img_to_array, load_img, save_img
+from .pipeline.io import array_to_img, img_to_array, load_img, save_img
 from .iterators import DataFrameIterator, DirectoryIterator, Iterator, NumpyArrayIterator
 
 __all__ += [

@@ -21,7 +21,7 @@ from typing import List, Optional
 import numpy as np
 
 from . import ImageDataGenerator
-from .io import load_img, img_to_array
+from .pipeline.io import load_img, img_to_array
 from .preview import batch_labels, grid, to_display
 from .progress import Progress
 from .sample_data import ensure_sample_dataset

@@ -12,7 +12,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from . import budget as _budget
+from .pipeline import budget as _budget
 from . import pillow_compat as _pillow_compat
 
 RESAMPLE_FILTERS = {"nearest": 0, "box": 1, "bilinear": 2, "hamming": 3, "bicubic": 4, "lanczos": 5}

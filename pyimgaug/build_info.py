@@ -132,7 +132,7 @@ def config_dict() -> Dict[str, str]:
 
 
 def _budget_row() -> str:
-    from . import budget
+    from .pipeline import budget
     user = budget.user_threads()
     how = "set_num_threads" if user is not None else "the CPUs of this process; set_num_threads() changes it"
     return f"{budget.get_num_threads()} decode + kernel threads ({how})"

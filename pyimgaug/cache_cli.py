@@ -2,7 +2,7 @@
 
 --info (the default) describes a disk cache directory: packs, entries, bytes,
 live and stale entries (by reason), the settings of the live entries.
---prune collects stale packs (see `pyimgaug.cache_prune`); with
+--prune collects stale packs (see `pyimgaug.pipeline.cache_prune`); with
 --max-bytes it then deletes the oldest packs until the directory fits.
 """
 import argparse
@@ -45,7 +45,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from .cache_prune import format_report, inspect, prune
+    from .pipeline.cache_prune import format_report, inspect, prune
     if not os.path.isdir(args.cache_dir):
         print("error: cache directory not found: %s" % args.cache_dir, file=sys.stderr)
         return 2

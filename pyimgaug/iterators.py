@@ -16,18 +16,18 @@ import warnings
 
 import numpy as np
 
-from . import budget as _budget
-from . import decode as _stage
+from .pipeline import budget as _budget
+from .pipeline import decode as _stage
 from . import checks as _checks
-from . import params as _params
-from .affine import kernel_input
+from .pipeline import params as _params
+from .pipeline.affine import kernel_input
 from .errors import SkippedFile, check_on_error, record_skipped
 from .integrations import IteratorExtras
-from .io import array_to_img, check_interpolation, decode_for_batch, is_image_filename
-from .io import _PIL_INTERPOLATION_METHODS, pil_image
-from .listing import WHITE_LIST_FORMATS, list_classes, list_directory
-from .pathtable import PathList, PathTable, join_prefix
-from .pipeline import augment_batch, identity_params
+from .pipeline.io import array_to_img, check_interpolation, decode_for_batch, is_image_filename
+from .pipeline.io import _PIL_INTERPOLATION_METHODS, pil_image
+from .pipeline.listing import WHITE_LIST_FORMATS, list_classes, list_directory
+from .pipeline.pathtable import PathList, PathTable, join_prefix
+from .pipeline.batch import augment_batch, identity_params
 
 __all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator"]
 
@@ -325,7 +325,7 @@ class BatchFromFilesMixin(object):
         # error) and its entry is None, instead of raising for the batch.
         extra = {} if on_bad is None else {"on_bad": on_bad}
         # Decoded on the thread budget (Pillow releases the GIL); with a
-        # cache, already resized to target_size (see pyimgaug.decode).
+        # cache, already resized to target_size (see pyimgaug.pipeline.decode).
         return _stage.load_stage(paths, self.color_mode, self.target_size, self.interpolation,
                                  decode=getattr(self, "decode", "exact"),
                                  cache=getattr(self, "cache", None), **extra)
@@ -404,7 +404,7 @@ class BatchFromFilesMixin(object):
         cache = getattr(self, "cache", None)
         return None if cache is None else cache.info()
 
-    # -- file names, packed (see pyimgaug.pathtable) -------------------------
+    # -- file names, packed (see pyimgaug.pipeline.pathtable) ----------------
     _paths = None
     _filepaths_table = None
 
@@ -412,7 +412,7 @@ class BatchFromFilesMixin(object):
     def filenames(self):
         """Paths of the image files relative to `directory`, in listing order.
 
-        A read-only list-like view (`pyimgaug.pathtable.PathList`) over one
+        A read-only list-like view (`pyimgaug.pipeline.pathtable.PathList`) over one
         packed buffer: reads like Keras's list (`len`, indexing, slices,
         iteration, `==` with a list, `list(...)`); assign a new list to
         change it.

@@ -120,7 +120,7 @@ def keras_reference_batch(kimage, kgen, it, index_array, target_size, interpolat
     """The reference for one of `it`'s augmented file batches: the parameters our
     batch drew for `index_array` (in `it`'s current epoch), pushed through Keras's
     per-image path (load_img, img_to_array, apply_transform, standardize)."""
-    from pyimgaug.params import params_to_dict, sample_params
+    from pyimgaug.pipeline.params import params_to_dict, sample_params
 
     params = sample_params(it.image_data_generator, len(index_array), target_size,
                            it._sample_key(it.epoch), ids=index_array)

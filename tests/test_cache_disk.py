@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pyimgaug import cache as cache_mod
-from pyimgaug.cache import CacheWarning, DiskCache, MemoryCache
+from pyimgaug.pipeline import cache as cache_mod
+from pyimgaug.pipeline.cache import CacheWarning, DiskCache, MemoryCache
 
 from pipeline_helpers import assert_same_batches, flow, mixed_dataset, take
 from pipeline_helpers import entry_files as pack_files

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from pyimgaug import cache as cache_mod
-from pyimgaug.cache import DiskCache
-from pyimgaug.cache_prune import inspect, prune
+from pyimgaug.pipeline import cache as cache_mod
+from pyimgaug.pipeline.cache import DiskCache
+from pyimgaug.pipeline.cache_prune import inspect, prune
 
 from pipeline_helpers import assert_same_batches, flow, mixed_dataset, take
 from pipeline_helpers import entry_files as pack_files
@@ -230,7 +230,7 @@ def test_disk_cache_bound_survives_pickling(tmp_path):
 
 
 def test_packed_index_lookups_merges_duplicates_and_forgotten_packs():
-    from pyimgaug.cache import _PackedIndex
+    from pyimgaug.pipeline.cache import _PackedIndex
     idx = _PackedIndex()
     idx._MIN_RECENT = 8  # merge often
     rng = np.random.default_rng(0)

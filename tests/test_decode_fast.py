@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import pyimgaug
-from pyimgaug.io import decode_for_batch
+from pyimgaug.pipeline.io import decode_for_batch
 
 from conftest import write_image
 from pipeline_helpers import flow

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.params import params_to_dict, sample_params
+from pyimgaug.pipeline.params import params_to_dict, sample_params
 
 from conftest import keras_reference_batch
 

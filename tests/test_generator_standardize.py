@@ -121,7 +121,7 @@ def test_fit_with_augmentation_is_seeded_and_uses_transforms():
 
 def test_fit_with_augmentation_equals_keras_on_the_same_transforms(kimage):
     """fit(augment=True) statistics equal Keras's over the transforms we drew."""
-    from pyimgaug import params as P
+    from pyimgaug.pipeline import params as P
     x = _sample(n=12, shape=(7, 9, 3))
     kw = dict(featurewise_center=True, featurewise_std_normalization=True, rotation_range=40,
               zoom_range=0.3, channel_shift_range=10.0, rescale=1 / 255.0, horizontal_flip=True)

@@ -14,8 +14,8 @@ import pytest
 
 import pyimgaug
 from pyimgaug import ImageDataGenerator
-from pyimgaug.affine import transform_matrices
-from pyimgaug.params import params_from_dicts, sample_params
+from pyimgaug.pipeline.affine import transform_matrices
+from pyimgaug.pipeline.params import params_from_dicts, sample_params
 
 ATOL = 1e-3
 FILL_MODES = ["nearest", "constant", "reflect", "wrap"]

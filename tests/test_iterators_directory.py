@@ -334,7 +334,7 @@ def test_image_and_mask_generators_transform_alike(tmp_path):
 
 
 def test_one_kernel_call_per_batch(shared_dataset, monkeypatch):
-    import pyimgaug.affine as aff
+    import pyimgaug.pipeline.affine as aff
     real = aff._kernel()
     calls = []
 

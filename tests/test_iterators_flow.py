@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.params import params_to_dict, sample_params
+from pyimgaug.pipeline.params import params_to_dict, sample_params
 
 ATOL = 1e-3
 

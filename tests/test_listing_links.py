@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.listing import walk_once
+from pyimgaug.pipeline.listing import walk_once
 
 def _touch(path):
     os.makedirs(os.path.dirname(path), exist_ok=True)

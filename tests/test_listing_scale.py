@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.pathtable import PathList, PathTable
+from pyimgaug.pipeline.pathtable import PathList, PathTable
 
 EXTS = ["png", "PNG", "jpg", "JPG", "jpeg", "JpEg", "bmp", "ppm", "tif", "tiff", "TIFF",
         "txt", "gif", "xjpg", "png.bak", "webp"]

@@ -253,7 +253,7 @@ def test_skip_keeps_every_good_file_once_per_epoch(tmp_path, solid_root, workers
 
 
 def test_interrupt_while_reshuffling_starts_the_same_epoch_again(solid_root, monkeypatch):
-    from pyimgaug import params
+    from pyimgaug.pipeline import params
     it = _directory(solid_root, shuffle=True, seed=12, batch_size=4)
     twin = _directory(solid_root, shuffle=True, seed=12, batch_size=4)
     first = _epochs_by_next(it, 1)

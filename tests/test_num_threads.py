@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import pyimgaug
-from pyimgaug import _kernel, budget
+from pyimgaug import _kernel
+from pyimgaug.pipeline import budget
 
 from pipeline_helpers import assert_same_batches, flow, mixed_dataset, take
 
@@ -99,7 +100,7 @@ def test_transform_batch_without_num_threads_uses_the_setting(kernel_spy, n):
 @pytest.mark.parametrize("n", [1, 2, 5])
 def test_flows_decode_and_call_the_kernel_on_the_setting(data, kernel_spy, monkeypatch, n):
     """One batch in flight (workers=0) uses exactly n threads to decode and n in the kernel."""
-    from pyimgaug import io as _io
+    from pyimgaug.pipeline import io as _io
     ref = take(flow(data, batch_size=16), 3)
     kernel_spy.seen.clear()
     readers = []
@@ -164,7 +165,7 @@ def test_forked_child_starts_at_one_thread_and_may_set_its_own(data):
         sys.path.insert(0, sys.argv[1])
         from pipeline_helpers import flow, take
         import pyimgaug
-        from pyimgaug import budget
+        from pyimgaug.pipeline import budget
         data = %r
         digest = lambda bs: [hashlib.sha1(b.tobytes()).hexdigest() for b in bs]
         pyimgaug.set_num_threads(3)

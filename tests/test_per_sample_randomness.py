@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.params import sample_key, sample_params, uniforms
+from pyimgaug.pipeline.params import sample_key, sample_params, uniforms
 
 AUG = dict(rotation_range=25, width_shift_range=0.2, height_shift_range=3, shear_range=10,
            zoom_range=0.2, horizontal_flip=True, vertical_flip=True, channel_shift_range=20.0,

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import pyimgaug
-from pyimgaug import budget
+from pyimgaug.pipeline import budget
 
 from pipeline_helpers import AUG, assert_same_batches, flow, mixed_dataset, take
 
@@ -33,7 +33,7 @@ def data(tmp_path_factory):
 def _close_prefetchers():
     yield
     # Batches queued by one test must not run during the next one.
-    from pyimgaug import prefetch
+    from pyimgaug.pipeline import prefetch
     for p in list(prefetch._LIVE):
         p.close()
 
@@ -170,7 +170,8 @@ def test_concurrent_batches_split_the_kernel_threads(data, monkeypatch):
             in_kernel.wait(timeout=30)
         return real(*args, **kwargs)
     monkeypatch.setattr(_kernel, "transform_batch", spy)
-    monkeypatch.setattr(pyimgaug.decode, "load_stage", _synchronised(pyimgaug.decode.load_stage, barrier, ts))
+    decode = pyimgaug.pipeline.decode
+    monkeypatch.setattr(decode, "load_stage", _synchronised(decode.load_stage, barrier, ts))
     it = flow(data)
     ts[:] = [threading.Thread(target=it.__getitem__, args=(i,)) for i in range(2)]
     for t in ts:
@@ -234,7 +235,7 @@ def test_forked_child_completes_its_batches(data):
         import os, sys, hashlib
         sys.path.insert(0, sys.argv[1])
         from pipeline_helpers import flow, take
-        from pyimgaug import budget
+        from pyimgaug.pipeline import budget
         data = %r
         it = flow(data, workers=2, max_queue_size=3, cache="memory")
         take(it, 3)

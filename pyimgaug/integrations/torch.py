@@ -33,7 +33,7 @@ from torch.utils.data import Dataset, IterableDataset, Sampler, get_worker_info
 
 __all__ = ["BatchDataset", "IterableBatchDataset", "EpochSampler", "to_torch", "worker_seed"]
 
-_WORKER_DOMAIN = 5  # separate from pyimgaug.params' domains (0-2)
+_WORKER_DOMAIN = 5  # separate from pyimgaug.pipeline.params' domains (0-2)
 
 
 def worker_seed(iterator, epoch, worker_id):

@@ -54,7 +54,7 @@ def load_stage(paths, color_mode, target_size, interpolation, decode="exact", ca
         return budget.map_files(one, paths)
 
     from .cache import entry_key
-    from ._kernel import transform_batch
+    from .._kernel import transform_batch
 
     th, tw = target_size
     out = [None] * len(paths)

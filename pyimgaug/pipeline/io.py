@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .errors import BadImageError, reading_image
+from ..errors import BadImageError, reading_image
 
 try:
     from PIL import Image as pil_image
@@ -163,7 +163,7 @@ def _kernel_resize(img, width_height, interpolation):
     x = np.asarray(img)
     if mode == "RGBA" and interpolation != "nearest" and not bool((x[..., 3] == 255).all()):
         return None
-    from ._kernel import transform_batch
+    from .._kernel import transform_batch
     # One image: one thread (the kernel parallelises over the images of a batch).
     out = transform_batch([x], resize_to=(int(h), int(w)), resample=interpolation, dtype="uint8",
                           num_threads=1)[0]

@@ -38,7 +38,7 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
         gen: the `ImageDataGenerator`, or None (no transform, no standardize).
         images: (N, H, W, C) array or list of (H_i, W_i, C) arrays, channels
             last, of a kernel input dtype.
-        params: batch parameters (see `pyimgaug.params.sample_params`).
+        params: batch parameters (see `pyimgaug.pipeline.params.sample_params`).
         out_hw: (h, w) of the output (and of the transform's geometry).
         data_format: layout of the returned batch.
         resize_to: `(h, w)` to resize to first, or None.
@@ -47,7 +47,7 @@ def augment_batch(gen, images, params, out_hw, *, data_format="channels_last", r
         out_dtype: dtype of the returned batch.
         standardize: apply `gen`'s standardization (False for `fit(augment=True)`).
         num_threads: kernel threads; None means this batch's share of the
-            process's thread budget (see `pyimgaug.budget`).
+            process's thread budget (see `pyimgaug.pipeline.budget`).
         warp_dtype: the dtype Keras's warp writes (the dtype of the images it
             is given), when that is an integer type: warped values are then
             rounded half away from zero and clipped to it, as scipy stores them

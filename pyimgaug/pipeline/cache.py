@@ -81,7 +81,7 @@ class CacheWarning(UserWarning):
 
 
 def _version():
-    from . import __version__
+    from .. import __version__
     return __version__
 
 

@@ -95,7 +95,7 @@ def flip_axis(x, axis):
 
 
 def _kernel():
-    from ._kernel import transform_batch
+    from .._kernel import transform_batch
 
     return transform_batch
 

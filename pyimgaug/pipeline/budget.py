@@ -114,7 +114,7 @@ def kernel_threads():
     never above the kernel's own default (which honours OMP_NUM_THREADS)."""
     if _STATE["user"] is not None:
         return threads_now()
-    from . import _core
+    from .. import _core
     return max(1, min(threads_now(), _core.default_num_threads()))
 
 
