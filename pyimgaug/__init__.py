@@ -16,9 +16,9 @@ __all__ = ["transform_batch", "show_config", "set_num_threads", "get_num_threads
 
 # Keras-compatible generator layer.
 from .pipeline.affine import apply_affine_transform, apply_brightness_shift, apply_channel_shift
-from .generator import ImageDataGenerator
+from .keras.generator import ImageDataGenerator
 from .pipeline.io import array_to_img, img_to_array, load_img, save_img
-from .iterators import DataFrameIterator, DirectoryIterator, Iterator, NumpyArrayIterator
+from .keras.iterators import DataFrameIterator, DirectoryIterator, Iterator, NumpyArrayIterator
 
 __all__ += [
     "ImageDataGenerator",

@@ -1,8 +1,9 @@
 """Batches built ahead by worker threads, delivered in the iterator's order.
 
-A batch is a pure function of its index array and key (see `iterators`), so
-workers may build batches in any order and on any thread: the consumer still
-gets exactly the batches, and bytes, that `workers=0` gives.
+A batch is a pure function of its index array and key (see
+`pyimgaug.keras.iterators`), so workers may build batches in any order and on
+any thread: the consumer still gets exactly the batches, and bytes, that
+`workers=0` gives.
 
 The prefetcher never moves the iterator: it predicts the next batches by
 running the iterator's own `_next_index` on a private copy of its cursor, and

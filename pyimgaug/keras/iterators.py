@@ -16,18 +16,18 @@ import warnings
 
 import numpy as np
 
-from .pipeline import budget as _budget
-from .pipeline import decode as _stage
+from ..pipeline import budget as _budget
+from ..pipeline import decode as _stage
 from . import checks as _checks
-from .pipeline import params as _params
-from .pipeline.affine import kernel_input
-from .errors import SkippedFile, check_on_error, record_skipped
-from .integrations import IteratorExtras
-from .pipeline.io import array_to_img, check_interpolation, decode_for_batch, is_image_filename
-from .pipeline.io import _PIL_INTERPOLATION_METHODS, pil_image
-from .pipeline.listing import WHITE_LIST_FORMATS, list_classes, list_directory
-from .pipeline.pathtable import PathList, PathTable, join_prefix
-from .pipeline.batch import augment_batch, identity_params
+from ..pipeline import params as _params
+from ..pipeline.affine import kernel_input
+from ..errors import SkippedFile, check_on_error, record_skipped
+from ..integrations import IteratorExtras
+from ..pipeline.io import array_to_img, check_interpolation, decode_for_batch, is_image_filename
+from ..pipeline.io import _PIL_INTERPOLATION_METHODS, pil_image
+from ..pipeline.listing import WHITE_LIST_FORMATS, list_classes, list_directory
+from ..pipeline.pathtable import PathList, PathTable, join_prefix
+from ..pipeline.batch import augment_batch, identity_params
 
 __all__ = ["Iterator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator"]
 

@@ -4,15 +4,15 @@ import warnings
 import numpy as np
 
 from . import checks as _checks
-from .pipeline import params as _params
-from .pipeline import prefetch as _prefetch
-from .pipeline.cache import make_cache
-from .pipeline.decode import check_decode
-from .errors import check_on_error
-from .pipeline.affine import (apply_affine_transform, apply_brightness_shift, apply_channel_shift,
+from ..pipeline import params as _params
+from ..pipeline import prefetch as _prefetch
+from ..pipeline.cache import make_cache
+from ..pipeline.decode import check_decode
+from ..errors import check_on_error
+from ..pipeline.affine import (apply_affine_transform, apply_brightness_shift, apply_channel_shift,
                      check_warp_args, flip_axis, kernel_input)
 from .iterators import DataFrameIterator, DirectoryIterator, NumpyArrayIterator
-from .pipeline.batch import augment_batch
+from ..pipeline.batch import augment_batch
 
 __all__ = ["ImageDataGenerator"]
 
