@@ -8,7 +8,7 @@ import pytest
 
 from pyimgaug import ImageDataGenerator
 from pyimgaug.sample_data import make_sample_dataset
-from pyimgaug.sharding import ShardSpec, shard_size
+from pyimgaug.integrations.sharding import ShardSpec, shard_size
 
 
 def _numbered(n, h=4, w=4):

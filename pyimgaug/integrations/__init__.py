@@ -4,7 +4,7 @@
 importing Keras or PyTorch:
 
 - `shard(num_shards, index)`: one shard of every epoch, for data-parallel
-  training (`pyimgaug.sharding` documents the padding rule);
+  training (`pyimgaug.integrations.sharding` documents the padding rule);
 - `seek(epoch, batch_index)`, `state_dict()`, `load_state_dict(state)`:
   resume where a run stopped (iterators also pickle);
 - `batch_at(epoch, index)`: batch `index` of any epoch, without changing the
@@ -17,6 +17,11 @@ importing Keras or PyTorch:
 
 With Keras 3 installed, iterators are `keras.utils.PyDataset` instances as
 soon as Keras is imported (see `_keras_hook`), so `model.fit(iterator)` works.
+
+The last layer before the training loop: batches come from the iterators of
+`pyimgaug.keras`, and these thin adapters hand them on: `keras` (Keras 3
+`PyDataset`), `torch` (PyTorch datasets), `ray` (Ray Data), `sharding` (the
+split of an epoch between data-parallel processes).
 """
 import copy
 import numbers
@@ -24,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from .. import sharding as _sharding
+from . import sharding as _sharding
 from ._keras_hook import KerasBase, adopt_pydataset, install as _install_keras_hook
 
 __all__ = ["IteratorExtras", "adopt_pydataset"]
@@ -128,7 +133,7 @@ class IteratorExtras(KerasBase):
 
     @property
     def shard_spec(self):
-        """The `pyimgaug.sharding.ShardSpec` of a shard, else None."""
+        """The `pyimgaug.integrations.sharding.ShardSpec` of a shard, else None."""
         return self._shard
 
     def shard(self, num_shards, index, drop_last=False):
@@ -137,7 +142,7 @@ class IteratorExtras(KerasBase):
         The shards of one iterator (or of iterators built with the same
         `seed` in several processes) are disjoint, have equal lengths and
         together cover every sample once per epoch, padded like PyTorch's
-        `DistributedSampler` (see `pyimgaug.sharding`).  A shard reshuffles
+        `DistributedSampler` (see `pyimgaug.integrations.sharding`).  A shard reshuffles
         with the shared `(seed, epoch)`: call `on_epoch_end()` (or
         `seek(epoch)`) on every shard alike.
 

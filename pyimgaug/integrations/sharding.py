@@ -27,7 +27,7 @@ import numbers
 
 import numpy as np
 
-from .pipeline import params as _params
+from ..pipeline import params as _params
 
 __all__ = ["ShardSpec", "shard_size", "epoch_order", "check_shard_args"]
 
