@@ -53,7 +53,7 @@ import time
 import numpy as np
 
 import pyimgaug
-from pyimgaug.build_info import cpu_name
+from pyimgaug.cli.build_info import cpu_name
 
 try:  # optional
     import cv2

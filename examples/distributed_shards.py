@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.sample_data import make_sample_dataset
+from pyimgaug.cli.sample_data import make_sample_dataset
 
 
 def free_port():

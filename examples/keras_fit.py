@@ -15,7 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import keras  # noqa: E402
 
 from pyimgaug import ImageDataGenerator  # noqa: E402
-from pyimgaug.sample_data import make_sample_dataset  # noqa: E402
+from pyimgaug.cli.sample_data import make_sample_dataset  # noqa: E402
 
 SIZE = (64, 64)
 

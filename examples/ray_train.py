@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.sample_data import make_sample_dataset
+from pyimgaug.cli.sample_data import make_sample_dataset
 
 
 def make_model(num_classes):

@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.sample_data import make_sample_dataset
+from pyimgaug.cli.sample_data import make_sample_dataset
 
 
 def main():

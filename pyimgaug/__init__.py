@@ -10,7 +10,7 @@ from .pipeline.budget import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
-from .build_info import show_config
+from .cli.build_info import show_config
 
 __all__ = ["transform_batch", "show_config", "set_num_threads", "get_num_threads"]
 

@@ -8,7 +8,8 @@ import PIL
 import pytest
 
 import pyimgaug
-from pyimgaug import _core, build_info
+from pyimgaug import _core
+from pyimgaug.cli import build_info
 
 
 def _rows():
@@ -17,8 +18,9 @@ def _rows():
 
 def test_reports_version_isa_runtime_threads_and_library_versions():
     rows = _rows()
-    assert rows["pyimgaug"].startswith(pyimgaug.__version__ + " (")
-    assert os.path.dirname(pyimgaug.__file__) in rows["pyimgaug"]
+    # The package folder itself (the report's module sits one folder below it).
+    assert rows["pyimgaug"] == "%s (%s)" % (pyimgaug.__version__,
+                                            os.path.dirname(os.path.abspath(pyimgaug.__file__)))
     assert rows["compiled kernel"] == os.path.basename(_core.__file__)
     assert rows["instruction set"].startswith("AVX2" if _core.cpu_has_avx2() else "baseline")
     if _core._has_openmp:

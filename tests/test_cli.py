@@ -10,8 +10,8 @@ from PIL import Image
 
 from pyimgaug import img_to_array, load_img
 from pyimgaug.__main__ import main
-from pyimgaug.preview import _LABEL_HEIGHT, _PAD
-from pyimgaug.sample_data import make_sample_dataset
+from pyimgaug.cli.preview import _LABEL_HEIGHT, _PAD
+from pyimgaug.cli.sample_data import make_sample_dataset
 
 SIZE = ["--target-size", "24", "32"]  # H W: different, to catch a swapped axis
 TH, TW = 24, 32

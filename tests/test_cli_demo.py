@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from pyimgaug.__main__ import main
-from pyimgaug.sample_data import CLASSES, MANIFEST, ensure_sample_dataset, make_sample_dataset
+from pyimgaug.cli.sample_data import CLASSES, MANIFEST, ensure_sample_dataset, make_sample_dataset
 from test_cli import SIZE, _geometry
 
 PER_CLASS = ["--images-per-class", "2"]

@@ -17,7 +17,7 @@ if int(keras.__version__.split(".")[0]) < 3:
 
 from pyimgaug import ImageDataGenerator, img_to_array, load_img  # noqa: E402
 from pyimgaug.integrations.keras import IteratorPyDataset, as_pydataset  # noqa: E402
-from pyimgaug.sample_data import make_sample_dataset  # noqa: E402
+from pyimgaug.cli.sample_data import make_sample_dataset  # noqa: E402
 
 # Keras's torch backend converts tensors with np.array(x); NumPy 2 complains. Not ours.
 pytestmark = pytest.mark.filterwarnings(

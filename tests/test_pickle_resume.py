@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.sample_data import make_sample_dataset
+from pyimgaug.cli.sample_data import make_sample_dataset
 
 AUG = dict(rotation_range=25, width_shift_range=0.1, zoom_range=0.2, horizontal_flip=True)
 

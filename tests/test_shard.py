@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pyimgaug import ImageDataGenerator
-from pyimgaug.sample_data import make_sample_dataset
+from pyimgaug.cli.sample_data import make_sample_dataset
 from pyimgaug.integrations.sharding import ShardSpec, shard_size
 
 

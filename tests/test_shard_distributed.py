@@ -19,7 +19,7 @@ EXAMPLE = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "distri
 @pytest.mark.skipif(not torch.distributed.is_available(),
                     reason="this torch build has no torch.distributed")
 def test_two_ranks_train_on_disjoint_shards_that_cover_the_dataset(tmp_path):
-    from pyimgaug.sample_data import make_sample_dataset
+    from pyimgaug.cli.sample_data import make_sample_dataset
 
     data = make_sample_dataset(str(tmp_path / "images"), images_per_class=5,
                                classes=("checks", "rings", "stripes"), min_side=32, max_side=48)

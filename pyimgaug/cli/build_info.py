@@ -47,7 +47,7 @@ def cpu_name() -> str:
 
 def instruction_set() -> str:
     """The copy of the hot loops this process runs, and why."""
-    from . import _core
+    from .. import _core
 
     if _core.cpu_has_avx2():
         return "AVX2 + FMA (picked at run time)"
@@ -72,7 +72,7 @@ def _version(dist: str) -> Optional[str]:
 def _pillow_resize_behaviour() -> Optional[str]:
     """The Pillow resize behaviour the kernel reproduces, when this build selects one."""
     try:
-        from .pillow_compat import kernel_resize_is_exact, resize_behaviour_info
+        from ..pillow_compat import kernel_resize_is_exact, resize_behaviour_info
     except ImportError:
         return None
     try:
@@ -93,15 +93,16 @@ def config_info() -> List[Tuple[str, str]]:
     import PIL
     from PIL import features
 
-    from . import __version__, _core, _openmp
+    from .. import __version__, _core, _openmp
 
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     libc = " ".join(platform.libc_ver()).strip() or "-"
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # pyimgaug/, above cli/
     rows: List[Tuple[str, str]] = [
-        ("pyimgaug", f"{__version__} ({os.path.dirname(os.path.abspath(__file__))})"),
+        ("pyimgaug", f"{__version__} ({package_dir})"),
         ("compiled kernel", os.path.basename(_core.__file__)),
         ("Python", f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"),
         ("platform", f"{platform.platform()}; {platform.machine()}; libc {libc}"),
@@ -132,7 +133,7 @@ def config_dict() -> Dict[str, str]:
 
 
 def _budget_row() -> str:
-    from .pipeline import budget
+    from ..pipeline import budget
     user = budget.user_threads()
     how = "set_num_threads" if user is not None else "the CPUs of this process; set_num_threads() changes it"
     return f"{budget.get_num_threads()} decode + kernel threads ({how})"

@@ -45,7 +45,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from .pipeline.cache_prune import format_report, inspect, prune
+    from ..pipeline.cache_prune import format_report, inspect, prune
     if not os.path.isdir(args.cache_dir):
         print("error: cache directory not found: %s" % args.cache_dir, file=sys.stderr)
         return 2
