@@ -2,7 +2,7 @@
 
 Randomness: the shuffled order of an epoch is a function of `(seed, epoch)`
 and the random transform of a sample a function of
-`(seed, epoch, the sample's position in the listing)` (see `params`), so
+`(seed, epoch, the sample's position in the listing)` (see `pipeline.params`), so
 `it[i]` is the same batch whichever thread or process asks for it, a sample
 is transformed alike whatever the batch size, shard or engine, and two
 iterators with the same seed (an image and a mask generator) transform
@@ -522,7 +522,7 @@ class DirectoryIterator(BatchFromFilesMixin, Iterator):
         self.num_classes = len(classes)
         self.class_indices = dict(zip(classes, range(len(classes))))
 
-        # Packed: about 1 byte a character and 8 bytes a file (see pathtable).
+        # Packed: about 1 byte a character and 8 bytes a file (see pipeline/pathtable.py).
         self._paths, self.classes = list_directory(directory, classes, self.class_indices,
                                                    self.white_list_formats, self.split,
                                                    follow_links)
