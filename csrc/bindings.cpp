@@ -162,6 +162,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("default_num_threads", &default_num_threads,
           "Threads used when num_threads is None: OpenMP's default (OMP_NUM_THREADS), 1 in a forked child.");
     m.def("cpu_has_avx2", &cpu_has_avx2, "Whether the AVX2 loops are built and used on this CPU.");
+    m.def("cpu_has_avx512_vnni", &cpu_has_avx512_vnni,
+          "Whether the AVX-512 VNNI copy of the resize loops is built and used on this CPU.");
     m.def("_set_openmp_pool", &set_openmp_pool, py::arg("enabled"),
           "Whether parallel loops use OpenMP's thread pool (otherwise threads started per call).");
     m.def("_openmp_pool_enabled", &openmp_pool_enabled,

@@ -10,6 +10,10 @@ namespace pyimgaug {
 // True when the AVX2 copies of the hot loops were built and this CPU runs them.
 bool cpu_has_avx2();
 
+// True when the AVX-512 VNNI copy of the resize loops was built and this CPU (and
+// its OS) runs it; implies cpu_has_avx2().
+bool cpu_has_avx512_vnni();
+
 }  // namespace pyimgaug
 
 // Picks the AVX2 copy of a hot loop when it exists and `use_avx2` is true.

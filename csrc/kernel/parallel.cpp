@@ -103,4 +103,32 @@ bool cpu_has_avx2() {
 #endif
 }
 
+bool cpu_has_avx512_vnni() {
+#if defined(PYIMGAUG_BUILT_AVX512)
+    static const bool has = [] {
+        if (!cpu_has_avx2()) return false;
+        const char* v = std::getenv("PYIMGAUG_DISABLE_AVX512");
+        if (v && v[0] == '1') return false;
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+        // libgcc's and compiler-rt's checks include XGETBV: the OS saves the AVX-512 state.
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+        // CPUID leaf 7: EBX bits 16 (F), 30 (BW), 31 (VL); ECX bit 11 (VNNI). XGETBV:
+        // the OS saves the opmask, ZMM-high and YMM state (bits 1, 2, 5, 6, 7).
+        int r[4];
+        __cpuidex(r, 7, 0);
+        const unsigned ebx = static_cast<unsigned>(r[1]), ecx = static_cast<unsigned>(r[2]);
+        const bool isa = ((ebx >> 16) & 1) && ((ebx >> 30) & 1) && ((ebx >> 31) & 1) && ((ecx >> 11) & 1);
+        return isa && (_xgetbv(0) & 0xE6) == 0xE6;
+#else
+        return false;
+#endif
+    }();
+    return has;
+#else
+    return false;
+#endif
+}
+
 }  // namespace pyimgaug

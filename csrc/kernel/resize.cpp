@@ -16,6 +16,21 @@
 namespace pyimgaug {
 namespace {
 
+// Which copy of the loops runs: the AVX-512 VNNI copy where the CPU has it, then AVX2.
+enum class ResizeIsa { Baseline, Avx2, Avx512 };
+
+ResizeIsa resize_isa() {
+    if (cpu_has_avx512_vnni()) return ResizeIsa::Avx512;
+    return cpu_has_avx2() ? ResizeIsa::Avx2 : ResizeIsa::Baseline;
+}
+
+#ifdef PYIMGAUG_BUILT_AVX512
+#define PYIMGAUG_RESIZE_PICK(isa, fn) \
+    ((isa) == ResizeIsa::Avx512 ? ::pyimgaug::avx512::fn : PYIMGAUG_PICK((isa) == ResizeIsa::Avx2, fn))
+#else
+#define PYIMGAUG_RESIZE_PICK(isa, fn) PYIMGAUG_PICK((isa) != ResizeIsa::Baseline, fn)
+#endif
+
 // The vertical pass only needs the input rows that some output row reads.
 void needed_rows(const AxisCoeffs& v, std::int64_t& begin, std::int64_t& end) {
     begin = v.first.empty() ? 0 : v.first.front();
@@ -92,37 +107,117 @@ bool all_split(const AxisCoeffs& axis) {
     return true;
 }
 
-// Lays the horizontal weights out for the AVX2 madd loops (resize_impl.hpp): per
-// output and per group, 16 int16 high parts then 16 low parts. 3 and 4 channels:
-// groups of 4 taps, pairs (t0, t1) repeated 4 times then (t2, t3) 4 times, one per
-// channel slot of the pixel shuffle. 1 channel: groups of 16 taps in order.
+// Lays the horizontal weights out for the AVX2 madd loops (resize_impl.hpp).
+// 3 and 4 channels: per output, one 16-int16 unit per pair of taps (t, t+1): the
+// pair's high parts, (t, t+1) repeated for the 4 channel slots of the pixel
+// shuffle, then its low parts the same way; `used` counts the pairs. 1 channel:
+// per output, groups of 16 taps in order, 16 high parts then 16 low parts; `used`
+// counts the groups. Units past an output's window are zero and never read.
 void build_split_table(ResizePlan& plan) {
     const AxisCoeffs& h = plan.horizontal;
     plan.horizontal_split.clear();
+    plan.horizontal_split_used.clear();
     plan.horizontal_split_groups = 0;
     if (!all_split(h)) return;
-    const int taps = plan.channels == 1 ? 16 : 4;
-    const int groups = (h.ksize + taps - 1) / taps;
-    plan.horizontal_split_groups = groups;
-    plan.horizontal_split.assign(static_cast<std::size_t>(plan.out_width) * groups * 32, 0);
+    const bool one_channel = plan.channels == 1;
+    const int taps = one_channel ? 16 : 2;           // taps per unit
+    const int unit = one_channel ? 32 : 16;          // int16 per unit
+    const int units = (h.ksize + taps - 1) / taps;  // per output, for the widest window
+    plan.horizontal_split_groups = units;
+    plan.horizontal_split.assign(static_cast<std::size_t>(plan.out_width) * units * unit, 0);
+    plan.horizontal_split_used.assign(static_cast<std::size_t>(plan.out_width), 0);
     for (std::int64_t xx = 0; xx < plan.out_width; ++xx) {
         const std::int32_t* k = &h.fixed[static_cast<std::size_t>(xx) * h.ksize];
         const int n = h.count[static_cast<std::size_t>(xx)];
-        std::int16_t* w = &plan.horizontal_split[static_cast<std::size_t>(xx) * groups * 32];
+        std::int16_t* w = &plan.horizontal_split[static_cast<std::size_t>(xx) * units * unit];
+        plan.horizontal_split_used[static_cast<std::size_t>(xx)] = (n + taps - 1) / taps;
         for (int t = 0; t < n; ++t) {
             std::int16_t hi = 0, lo = 0;
             split_coefficient(k[t], hi, lo);
-            const int g = t / taps, j = t % taps;
-            std::int16_t* gw = w + g * 32;
-            if (taps == 16) {
-                gw[j] = hi;
-                gw[16 + j] = lo;
+            std::int16_t* uw = w + (t / taps) * unit;
+            if (one_channel) {
+                uw[t % 16] = hi;
+                uw[16 + t % 16] = lo;
             } else {
-                // Tap j sits at int16 slot (j / 2) * 8 + (j % 2) + 2 * c for channel slot c.
                 for (int c = 0; c < 4; ++c) {
-                    const int slot = (j / 2) * 8 + (j % 2) + 2 * c;
-                    gw[slot] = hi;
-                    gw[16 + slot] = lo;
+                    uw[2 * c + t % 2] = hi;
+                    uw[8 + 2 * c + t % 2] = lo;
+                }
+            }
+        }
+    }
+}
+
+// Splits a fixed-point weight into three signed bytes, k = d2 * 2^16 + d1 * 2^8 + d0
+// with d0, d1 in [-128, 127] (balanced digits); false when d2 leaves int8 (|k| near
+// 2^23, a weight near 128, which no Pillow filter produces).
+bool split_digits(std::int32_t k, std::int8_t d[3]) {
+    const std::int64_t v = k;
+    const std::int64_t d0 = ((v + 128) & 255) - 128;
+    const std::int64_t v1 = (v - d0) / 256;  // exact: v - d0 is a multiple of 256
+    const std::int64_t d1 = ((v1 + 128) & 255) - 128;
+    const std::int64_t d2 = (v1 - d1) / 256;
+    if (d2 < -128 || d2 > 127) return false;
+    d[0] = static_cast<std::int8_t>(d0);
+    d[1] = static_cast<std::int8_t>(d1);
+    d[2] = static_cast<std::int8_t>(d2);
+    return true;
+}
+
+bool all_digits(const AxisCoeffs& axis) {
+    std::int8_t d[3];
+    for (std::int32_t k : axis.fixed)
+        if (!split_digits(k, d)) return false;
+    return true;
+}
+
+// Lays the weights out for the AVX-512 VNNI loops (resize_impl.hpp). Horizontal, 3
+// and 4 channels: per output and per group of 4 taps, 48 bytes: for each digit e,
+// 16 bytes holding digit e of taps 0-3 once per channel slot (byte 4 * c + t).
+// Vertical: per output row and per group of 4 taps, 3 words, word e holding digit e
+// of the four taps (byte t). Taps past a window are zero.
+void build_digit_tables(ResizePlan& plan) {
+    plan.horizontal_digits.clear();
+    plan.horizontal_digit_used.clear();
+    plan.horizontal_digit_groups = 0;
+    plan.vertical_digits.clear();
+    plan.vertical_digit_quads = 0;
+    const AxisCoeffs& h = plan.horizontal;
+    if ((plan.channels == 3 || plan.channels == 4) && all_digits(h)) {
+        const int groups = (h.ksize + 3) / 4;
+        plan.horizontal_digit_groups = groups;
+        plan.horizontal_digits.assign(static_cast<std::size_t>(plan.out_width) * groups * 48, 0);
+        plan.horizontal_digit_used.assign(static_cast<std::size_t>(plan.out_width), 0);
+        for (std::int64_t xx = 0; xx < plan.out_width; ++xx) {
+            const std::int32_t* k = &h.fixed[static_cast<std::size_t>(xx) * h.ksize];
+            const int n = h.count[static_cast<std::size_t>(xx)];
+            std::int8_t* w = &plan.horizontal_digits[static_cast<std::size_t>(xx) * groups * 48];
+            plan.horizontal_digit_used[static_cast<std::size_t>(xx)] = (n + 3) / 4;
+            for (int t = 0; t < n; ++t) {
+                std::int8_t d[3];
+                split_digits(k[t], d);
+                for (int e = 0; e < 3; ++e)
+                    for (int c = 0; c < 4; ++c) w[(t / 4) * 48 + e * 16 + 4 * c + t % 4] = d[e];
+            }
+        }
+    }
+    const AxisCoeffs& v = plan.vertical;
+    if (all_digits(v)) {
+        const int quads = (v.ksize + 3) / 4;
+        plan.vertical_digit_quads = quads;
+        plan.vertical_digits.assign(static_cast<std::size_t>(v.out_size) * quads * 3, 0);
+        for (std::int64_t yy = 0; yy < v.out_size; ++yy) {
+            const std::int32_t* k = &v.fixed[static_cast<std::size_t>(yy) * v.ksize];
+            const int n = v.count[static_cast<std::size_t>(yy)];
+            std::int32_t* w = &plan.vertical_digits[static_cast<std::size_t>(yy) * quads * 3];
+            for (int t = 0; t < n; ++t) {
+                std::int8_t d[3];
+                split_digits(k[t], d);
+                for (int e = 0; e < 3; ++e) {
+                    const std::uint32_t byte = static_cast<std::uint8_t>(d[e]);
+                    std::uint32_t word = static_cast<std::uint32_t>(w[(t / 4) * 3 + e]);
+                    word |= byte << (8 * (t % 4));
+                    w[(t / 4) * 3 + e] = static_cast<std::int32_t>(word);
                 }
             }
         }
@@ -136,33 +231,47 @@ bool u16_byte_clip(ResizeBehaviour b) {
 
 // Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
 void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
-                     const ResizePlan& plan, bool avx2, ResizeScratch& scratch, unsigned char* dst) {
+                     const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch, unsigned char* dst) {
     const AxisCoeffs& h = plan.horizontal;
     switch (dtype) {
         case DType::U8: {
             // Zero padding past the row: 8 taps per group for the portable loop; the
             // AVX2 loops copy only a row's tail (for up to 4 rows) and pad it by their
             // tap span plus 64 bytes (resize_impl.hpp).
-            const std::int64_t pad = std::max<std::int64_t>(8 * plan.horizontal_groups,
-                                                            4 * (16 * plan.horizontal_split_groups + 64));
+            const std::int64_t pad = std::max<std::int64_t>(
+                8 * plan.horizontal_groups,
+                4 * (16 * std::max(plan.horizontal_split_groups, plan.horizontal_digit_groups) + 64));
             const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
             scratch.row.assign(row_len, 0);
-            PYIMGAUG_PICK(avx2, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
+#ifdef PYIMGAUG_BUILT_AVX512
+            if (isa == ResizeIsa::Avx512 && !plan.horizontal_digits.empty()) {
+                avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, h.first.data(),
+                                                   plan.out_width, plan.horizontal_digits.data(),
+                                                   plan.horizontal_digit_groups, plan.horizontal_digit_used.data(),
+                                                   scratch.row.data(), dst);
+                break;
+            }
+#endif
+            PYIMGAUG_RESIZE_PICK(isa, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
                                                         h.first.data(), plan.out_width,
                                                         plan.horizontal_expanded.data(), plan.horizontal_groups,
                                                         plan.horizontal_split.empty() ? nullptr
                                                                                       : plan.horizontal_split.data(),
-                                                        plan.horizontal_split_groups, scratch.row.data(), dst);
+                                                        plan.horizontal_split_groups,
+                                                        plan.horizontal_split_used.empty()
+                                                            ? nullptr
+                                                            : plan.horizontal_split_used.data(),
+                                                        scratch.row.data(), dst);
             break;
         }
         case DType::U16:
-            PYIMGAUG_PICK(avx2, horizontal_u16_entry)(src, src_stride, rows, channels, h.first.data(),
+            PYIMGAUG_RESIZE_PICK(isa, horizontal_u16_entry)(src, src_stride, rows, channels, h.first.data(),
                                                       h.count.data(), h.weights.data(), h.ksize, plan.out_width,
                                                       u16_byte_clip(plan.behaviour),
                                                       reinterpret_cast<std::uint16_t*>(dst));
             break;
         default:
-            PYIMGAUG_PICK(avx2, horizontal_f32_entry)(src, src_stride, rows, channels, h.first.data(),
+            PYIMGAUG_RESIZE_PICK(isa, horizontal_f32_entry)(src, src_stride, rows, channels, h.first.data(),
                                                       h.count.data(), h.weights.data(), h.ksize, plan.out_width,
                                                       reinterpret_cast<float*>(dst));
             break;
@@ -171,25 +280,33 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
 
 // Vertical pass: `src` holds input rows from `first_row` on, each `width` pixels wide.
 void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t first_row, std::int64_t width,
-                   DType dtype, int channels, const ResizePlan& plan, bool avx2, ResizeScratch& scratch,
+                   DType dtype, int channels, const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch,
                    unsigned char* dst) {
     const AxisCoeffs& v = plan.vertical;
     const std::int64_t samples = width * channels;
     if (dtype == DType::U8) {
         scratch.accum_fixed.resize(static_cast<std::size_t>(samples));
-        PYIMGAUG_PICK(avx2, vertical_u8_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
+#ifdef PYIMGAUG_BUILT_AVX512
+        if (isa == ResizeIsa::Avx512 && !plan.vertical_digits.empty()) {
+            avx512::vertical_u8_digits_entry(src, src_stride, samples, v.first.data(), v.count.data(), v.fixed.data(),
+                                             v.ksize, plan.vertical_digits.data(), plan.vertical_digit_quads,
+                                             plan.out_height, first_row, dst);
+            return;
+        }
+#endif
+        PYIMGAUG_RESIZE_PICK(isa, vertical_u8_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
                                                v.fixed.data(), v.ksize, plan.out_height, first_row,
                                                plan.vertical_splits, scratch.accum_fixed.data(), dst);
         return;
     }
     scratch.accum.resize(static_cast<std::size_t>(samples));
     if (dtype == DType::U16)
-        PYIMGAUG_PICK(avx2, vertical_u16_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
+        PYIMGAUG_RESIZE_PICK(isa, vertical_u16_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
                                                 v.weights.data(), v.ksize, plan.out_height, first_row,
                                                 scratch.accum.data(), u16_byte_clip(plan.behaviour),
                                                 reinterpret_cast<std::uint16_t*>(dst));
     else
-        PYIMGAUG_PICK(avx2, vertical_f32_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
+        PYIMGAUG_RESIZE_PICK(isa, vertical_f32_entry)(src, src_stride, samples, v.first.data(), v.count.data(),
                                                 v.weights.data(), v.ksize, plan.out_height, first_row,
                                                 scratch.accum.data(), reinterpret_cast<float*>(dst));
 }
@@ -220,38 +337,53 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
         plan.out_width == out_width && plan.filter == filter && plan.channels == channels &&
         plan.behaviour == behaviour)
         return true;
-    plan = ResizePlan{};
-    plan.in_height = in_height;
-    plan.in_width = in_width;
+    // The tables are rebuilt in place: a batch of assorted sizes rebuilds them per
+    // image, and reusing their memory saves an allocation and a page fault each.
+    plan.in_height = -1;  // not valid until every table is built
     plan.out_height = out_height;
     plan.out_width = out_width;
     plan.filter = filter;
     plan.channels = channels;
     plan.behaviour = behaviour;
+    plan.horizontal_expanded.clear();
+    plan.horizontal_groups = 0;
+    plan.horizontal_split.clear();
+    plan.horizontal_split_used.clear();
+    plan.horizontal_split_groups = 0;
+    plan.vertical_splits = false;
+    plan.horizontal_digits.clear();
+    plan.horizontal_digit_used.clear();
+    plan.horizontal_digit_groups = 0;
+    plan.vertical_digits.clear();
+    plan.vertical_digit_quads = 0;
     if (filter == Filter::Nearest) {
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
-        return true;
-    }
-    if (!build_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
-    if (!build_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
-    // The AVX2 loops' split weights when they will run; otherwise the portable
-    // loop's expanded weights (the two tables are never both needed).
-    if (cpu_has_avx2()) build_split_table(plan);
-    const int ksize = plan.horizontal.ksize;
-    const int groups = (ksize + 7) / 8;
-    const int L = 8 * channels;
-    plan.horizontal_groups = groups;
-    if (plan.horizontal_split.empty()) {
-        plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
-        for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
-            const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
-            for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
-                for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
+    } else {
+        if (!build_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
+        if (!build_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
+        // Only the tables of the loops that will run: the AVX-512 VNNI loops' digits,
+        // the AVX2 loops' split weights where those are missing, and the portable
+        // loop's expanded weights where neither is there.
+        if (cpu_has_avx512_vnni()) build_digit_tables(plan);
+        if (cpu_has_avx2() && plan.horizontal_digits.empty()) build_split_table(plan);
+        if (cpu_has_avx2() && plan.vertical_digits.empty()) plan.vertical_splits = all_split(plan.vertical);
+        if (plan.horizontal_digits.empty() && plan.horizontal_split.empty()) {
+            const int ksize = plan.horizontal.ksize;
+            const int groups = (ksize + 7) / 8;
+            const int L = 8 * channels;
+            plan.horizontal_groups = groups;
+            plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
+            for (std::int64_t xx = 0; xx < out_width; ++xx) {
+                std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
+                const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
+                for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
+                    for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
+            }
         }
     }
-    plan.vertical_splits = all_split(plan.vertical);
+    plan.in_height = in_height;
+    plan.in_width = in_width;
     return true;
 }
 
@@ -270,7 +402,7 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
             std::memcpy(dst + y * out_row_bytes, src.data + y * src.row_stride, static_cast<std::size_t>(out_row_bytes));
         return;
     }
-    const bool avx2 = cpu_has_avx2();
+    const ResizeIsa isa = resize_isa();
     const std::int64_t sample_bytes = static_cast<std::int64_t>(sample);
 
     // The order matters because the intermediate image is rounded and clipped like
@@ -282,18 +414,18 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     if (vertical_first) {
         const std::int64_t mid_stride = plan.in_width * channels * sample_bytes;
         scratch.intermediate.resize(static_cast<std::size_t>(plan.out_height * mid_stride));
-        vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, avx2, scratch,
+        vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, isa, scratch,
                       scratch.intermediate.data());
-        horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, avx2,
+        horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,
                         scratch, dst);
         return;
     }
     if (!need_h) {
-        vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, avx2, scratch, dst);
+        vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, isa, scratch, dst);
         return;
     }
     if (!need_v) {
-        horizontal_pass(src.data, src.row_stride, plan.in_height, dtype, channels, plan, avx2, scratch, dst);
+        horizontal_pass(src.data, src.row_stride, plan.in_height, dtype, channels, plan, isa, scratch, dst);
         return;
     }
     // Horizontal pass first, over only the rows the vertical pass will read.
@@ -301,8 +433,8 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     needed_rows(plan.vertical, row_begin, row_end);
     scratch.intermediate.resize(static_cast<std::size_t>((row_end - row_begin) * out_row_bytes));
     horizontal_pass(src.data + row_begin * src.row_stride, src.row_stride, row_end - row_begin, dtype, channels,
-                    plan, avx2, scratch, scratch.intermediate.data());
-    vertical_pass(scratch.intermediate.data(), out_row_bytes, row_begin, plan.out_width, dtype, channels, plan, avx2,
+                    plan, isa, scratch, scratch.intermediate.data());
+    vertical_pass(scratch.intermediate.data(), out_row_bytes, row_begin, plan.out_width, dtype, channels, plan, isa,
                   scratch, dst);
 }
 

@@ -24,8 +24,17 @@ struct ResizePlan {
     // 16-bit multiply-adds (layout in resize_impl.hpp), in groups of 4 taps (3 and 4
     // channels) or 16 taps (1 channel). Empty when some weight does not split.
     std::vector<std::int16_t> horizontal_split;
-    int horizontal_split_groups = 0;
+    int horizontal_split_groups = 0;        // groups reserved per output (the widest window)
+    std::vector<int> horizontal_split_used;  // groups holding a nonzero weight, per output
     bool vertical_splits = false;  // every vertical weight splits into int16 parts
+    // The AVX-512 VNNI loops' weights, each split into three signed bytes,
+    // k = d2 * 2^16 + d1 * 2^8 + d0, for VPDPBUSD's u8 x s8 dot products of four
+    // (layout in resize_impl.hpp). Empty when that copy does not run.
+    std::vector<std::int8_t> horizontal_digits;  // 3 and 4 channels: per output, 48 bytes per 4 taps
+    int horizontal_digit_groups = 0;             // groups of 4 taps reserved per output
+    std::vector<int> horizontal_digit_used;      // groups holding a tap, per output
+    std::vector<std::int32_t> vertical_digits;   // per output row, per 4 taps: 3 words of 4 digits
+    int vertical_digit_quads = 0;                // groups of 4 taps per output row
     int channels = 0;
     ResizeBehaviour behaviour = ResizeBehaviour::Pillow13_0;  // pass order and uint16 store
 };

@@ -1,5 +1,6 @@
 // Hot loops of the Pillow-compatible resize. Included by resize.cpp (baseline
-// ISA) and resize_avx2.cpp (-mavx2), each inside its own namespace PYIMGAUG_ISA.
+// ISA), resize_avx2.cpp (-mavx2) and resize_avx512.cpp (AVX-512 VNNI), each inside
+// its own namespace PYIMGAUG_ISA.
 // Raw pointers only: no inline library code may be shared between the two copies.
 #include <cstdint>
 #include <cstring>
@@ -83,6 +84,17 @@ static void vertical_u8(const unsigned char* src, std::int64_t src_stride, std::
 // The result is then Pillow's clip8: ss >> 22 (arithmetic), saturated to 0..255.
 constexpr int kSplitShift = 15;
 
+// acc + madd(a, b): one instruction in the AVX-512 VNNI copy. VPDPWSSD adds the
+// two int16 products to the int32 lane without saturation, so both forms are the
+// same sum modulo 2^32 (the exactness argument above needs nothing more).
+static inline __m256i madd_acc(__m256i acc, __m256i a, __m256i b) {
+#ifdef PYIMGAUG_USE_VNNI
+    return _mm256_dpwssd_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
 // Finishes four RGBA/RGB sums: combines the high and low parts, rounds, shifts and
 // saturates to bytes as Pillow's clip8 does.
 static inline std::uint32_t finish4(__m128i hi, __m128i lo) {
@@ -113,26 +125,34 @@ static inline void copy_bytes(std::uint8_t* dst, const std::uint8_t* src, std::i
     for (; j < n; ++j) dst[j] = src[j];
 }
 
-// Horizontal pass for 3 and 4 channels. One register holds 4 taps of one output
-// pixel: its low lane taps 0-1 and its high lane taps 2-3, each lane as int16 pairs
-// (c of tap 0, c of tap 1) per channel c, so one madd gives per-channel partial sums.
-// `split` holds, per output and per group of 4 taps, 16 int16 high parts then 16 low
-// parts laid out as those pairs; taps past the window have weight 0. Four rows are
-// done together so each weight register serves all four and their sums are
-// finished in two registers.
+// Horizontal pass for 3 and 4 channels, four rows at a time, two rows per register
+// (one per 128-bit lane, as Pillow-SIMD does), so a lane's sums are one row's and
+// need no folding. A 16-byte load from an output's window gives taps 0-3; a byte
+// shuffle turns taps (0, 1) or (2, 3) into int16 pairs (c of tap t, c of tap t+1)
+// for the 4 channel slots, and one madd with a unit of `split` (that pair's high or
+// low parts, see build_split_table) gives four per-channel partial sums. Windows
+// are walked a pair of taps at a time: two pairs per load, then a last odd pair,
+// `used[x]` pairs in all.
 template <int C>
 static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                      std::int64_t in_width, const int* first, std::int64_t out_width,
-                                     const std::int16_t* split, int groups, std::uint8_t* rowbuf, std::uint8_t* dst) {
+                                     const std::int16_t* split, int units, const int* used, std::uint8_t* rowbuf,
+                                     std::uint8_t* dst) {
     static_assert(C == 3 || C == 4, "3 or 4 channels");
     constexpr int R = 4;
-    const __m256i pairs = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
-                                                    6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1)
-                                 : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
-                                                    8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
+    const __m256i taps01 = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
+                                                     0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
+                                  : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
+                                                     0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+    const __m256i taps23 =
+        C == 3 ? _mm256_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,  //
+                                  6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1)
+               : _mm256_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1,  //
+                                  8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
+    // Pillow's rounding term, carried from the start in one low-part accumulator.
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
     const std::int64_t row_bytes = in_width * C;
-    const std::int64_t span = 4 * C * static_cast<std::int64_t>(groups - 1) + 16;
+    const std::int64_t span = 2 * C * static_cast<std::int64_t>(units - 1) + 16;  // bytes the loads reach
     const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
     const std::int64_t tail_off = x_pad < out_width ? static_cast<std::int64_t>(first[x_pad]) * C : row_bytes;
     const std::int64_t tail_len = row_bytes - tail_off;
@@ -147,46 +167,92 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
             tail[j] = rowbuf + j * buf_part - tail_off;
             copy_bytes(rowbuf + j * buf_part, in[j] + tail_off, tail_len);
         }
-        // Ask for the next rows while these are computed (whole rows, read once;
-        // the hardware prefetcher starts late on each new row).
-        for (std::int64_t j = R; j < 2 * R && r + j < rows; ++j)
-            for (std::int64_t b = 0; b < row_bytes; b += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(src + (r + j) * src_stride + b), _MM_HINT_T0);
+        // Ask for the next block's rows while this one is computed (they are read
+        // once; the hardware prefetcher starts late on each new row), a few cache
+        // lines per output: issued all at once they fill the miss buffers and stall.
+        const std::int64_t pf_rows = rows - (r + R) < R ? rows - (r + R) : R;
+        const std::uint8_t* pf = src + (r + R) * src_stride;  // next line to ask for
+        const std::uint8_t* pf_row_end = pf + row_bytes;
+        int pf_row = 0;
+        const std::int64_t pf_lines = pf_rows > 0 ? pf_rows * ((row_bytes + 63) / 64) : 0;
+        const int pf_step = static_cast<int>((pf_lines + out_width - 1) / out_width);
         std::uint8_t* out = dst + r * out_width * C;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
-            const std::uint8_t* p[R];
-            for (int j = 0; j < R; ++j) p[j] = (xx < x_pad ? in[j] : tail[j]) + at;
-            const std::int16_t* w = split + xx * groups * 32;
-            __m256i h[R], l[R];
-            for (int j = 0; j < R; ++j) h[j] = l[j] = _mm256_setzero_si256();
-            for (int g = 0; g < groups; ++g, w += 32) {
-                const __m256i wh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
-                const __m256i wl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16));
-                for (int j = 0; j < R; ++j) {
-                    const __m256i x = _mm256_shuffle_epi8(
-                        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[j] + 4 * C * g))),
-                        pairs);
-                    h[j] = _mm256_add_epi32(h[j], _mm256_madd_epi16(x, wh));
-                    l[j] = _mm256_add_epi32(l[j], _mm256_madd_epi16(x, wl));
+            for (int q = 0; q < pf_step && pf_row < pf_rows; ++q) {
+                _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T0);
+                pf += 64;
+                if (pf >= pf_row_end) {
+                    ++pf_row;
+                    pf = src + (r + R + pf_row) * src_stride;
+                    pf_row_end = pf + row_bytes;
                 }
             }
-            // Combine the high and low parts (exact modulo 2^32, see above), then fold
-            // the two tap halves: a = rows 0 | 1, b = rows 2 | 3 (one row per lane).
-            __m256i t[R];
-            for (int j = 0; j < R; ++j) t[j] = _mm256_add_epi32(_mm256_slli_epi32(h[j], kSplitShift), l[j]);
-            const __m256i ta = _mm256_add_epi32(_mm256_permute2x128_si256(t[0], t[1], 0x20),
-                                                _mm256_permute2x128_si256(t[0], t[1], 0x31));
-            const __m256i tb = _mm256_add_epi32(_mm256_permute2x128_si256(t[2], t[3], 0x20),
-                                                _mm256_permute2x128_si256(t[2], t[3], 0x31));
-            const __m256i va = _mm256_srai_epi32(_mm256_add_epi32(ta, round), kPrecisionBits);
-            const __m256i vb = _mm256_srai_epi32(_mm256_add_epi32(tb, round), kPrecisionBits);
+            const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
+            const bool padded = xx >= x_pad;
+            const std::uint8_t* p0 = (padded ? tail[0] : in[0]) + at;
+            const std::uint8_t* p1 = (padded ? tail[1] : in[1]) + at;
+            const std::uint8_t* p2 = (padded ? tail[2] : in[2]) + at;
+            const std::uint8_t* p3 = (padded ? tail[3] : in[3]) + at;
+            const std::int16_t* w = split + xx * units * 16;
+            // a: rows 0 | 1, b: rows 2 | 3; *0 sums taps (0, 1) of each load, *1 taps (2, 3).
+            __m256i ha0 = _mm256_setzero_si256(), ha1 = ha0, hb0 = ha0, hb1 = ha0;
+            __m256i la0 = round, la1 = ha0, lb0 = round, lb1 = ha0;
+            const int n = used[xx];
+            int q = 0;
+            for (; q + 2 <= n; q += 2, w += 32) {
+                const std::int64_t o = 2 * C * q;
+                const __m256i sa = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1);
+                const __m256i sb = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1);
+                const __m256i wh0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+                const __m256i wl0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 8)));
+                const __m256i wh1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
+                const __m256i wl1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 24)));
+                const __m256i xa0 = _mm256_shuffle_epi8(sa, taps01), xa1 = _mm256_shuffle_epi8(sa, taps23);
+                const __m256i xb0 = _mm256_shuffle_epi8(sb, taps01), xb1 = _mm256_shuffle_epi8(sb, taps23);
+                ha0 = madd_acc(ha0, xa0, wh0);
+                la0 = madd_acc(la0, xa0, wl0);
+                ha1 = madd_acc(ha1, xa1, wh1);
+                la1 = madd_acc(la1, xa1, wl1);
+                hb0 = madd_acc(hb0, xb0, wh0);
+                lb0 = madd_acc(lb0, xb0, wl0);
+                hb1 = madd_acc(hb1, xb1, wh1);
+                lb1 = madd_acc(lb1, xb1, wl1);
+            }
+            if (q < n) {  // the window's last pair
+                const std::int64_t o = 2 * C * q;
+                const __m256i sa = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1);
+                const __m256i sb = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1);
+                const __m256i wh0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+                const __m256i wl0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 8)));
+                const __m256i xa0 = _mm256_shuffle_epi8(sa, taps01), xb0 = _mm256_shuffle_epi8(sb, taps01);
+                ha0 = madd_acc(ha0, xa0, wh0);
+                la0 = madd_acc(la0, xa0, wl0);
+                hb0 = madd_acc(hb0, xb0, wh0);
+                lb0 = madd_acc(lb0, xb0, wl0);
+            }
+            // Combine the high and low parts (exact modulo 2^32, see above), shift
+            // and saturate as Pillow's clip8 does.
+            const __m256i ta = _mm256_add_epi32(_mm256_slli_epi32(_mm256_add_epi32(ha0, ha1), kSplitShift),
+                                                _mm256_add_epi32(la0, la1));
+            const __m256i tb = _mm256_add_epi32(_mm256_slli_epi32(_mm256_add_epi32(hb0, hb1), kSplitShift),
+                                                _mm256_add_epi32(lb0, lb1));
+            const __m256i va = _mm256_srai_epi32(ta, kPrecisionBits);
+            const __m256i vb = _mm256_srai_epi32(tb, kPrecisionBits);
             // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
             const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
-            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm256_extract_epi32(px, 0)),
-                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 4)),
-                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 1)),
-                                        static_cast<std::uint32_t>(_mm256_extract_epi32(px, 5))};
+            const __m128i lo = _mm256_castsi256_si128(px), hi = _mm256_extracti128_si256(px, 1);
+            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm_cvtsi128_si32(lo)),
+                                        static_cast<std::uint32_t>(_mm_cvtsi128_si32(hi)),
+                                        static_cast<std::uint32_t>(_mm_extract_epi32(lo, 1)),
+                                        static_cast<std::uint32_t>(_mm_extract_epi32(hi, 1))};
             // The fourth byte of an RGB store is overwritten by the next pixel; the
             // row's last pixel stores exactly 3.
             std::uint8_t* o = out + xx * C;
@@ -203,8 +269,8 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
 // parts then 16 low parts per group.
 static void horizontal_u8_avx2_split_c1(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                         std::int64_t in_width, const int* first, std::int64_t out_width,
-                                        const std::int16_t* split, int groups, std::uint8_t* rowbuf,
-                                        std::uint8_t* dst) {
+                                        const std::int16_t* split, int groups, const int* used,
+                                        std::uint8_t* rowbuf, std::uint8_t* dst) {
     const std::int64_t span = 16 * static_cast<std::int64_t>(groups);
     const std::int64_t x_pad = first_padded_output(first, out_width, 1, span, in_width);
     const std::int64_t tail_off = x_pad < out_width ? first[x_pad] : in_width;
@@ -216,10 +282,11 @@ static void horizontal_u8_avx2_split_c1(const unsigned char* src, std::int64_t s
             const std::uint8_t* p = xx < x_pad ? row + first[xx] : rowbuf + (first[xx] - tail_off);
             const std::int16_t* w = split + xx * groups * 32;
             __m256i ah = _mm256_setzero_si256(), al = ah;
-            for (int g = 0; g < groups; ++g, p += 16, w += 32) {
+            const int n = used[xx];
+            for (int g = 0; g < n; ++g, p += 16, w += 32) {
                 const __m256i px = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-                ah = _mm256_add_epi32(ah, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
-                al = _mm256_add_epi32(al, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))));
+                ah = madd_acc(ah, px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
+                al = madd_acc(al, px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16)));
             }
             // Fold 8 lanes to 1 (integer additions: order cannot matter).
             __m128i h = _mm_add_epi32(_mm256_castsi256_si128(ah), _mm256_extracti128_si256(ah, 1));
@@ -277,14 +344,14 @@ static void vertical_u8_avx2_split(const unsigned char* src, std::int64_t src_st
                 const __m256i b1 = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row_b + 16)));
                 const __m256i p0 = _mm256_unpacklo_epi16(a0, b0), p1 = _mm256_unpackhi_epi16(a0, b0);
                 const __m256i p2 = _mm256_unpacklo_epi16(a1, b1), p3 = _mm256_unpackhi_epi16(a1, b1);
-                h0 = _mm256_add_epi32(h0, _mm256_madd_epi16(p0, wh));
-                l0 = _mm256_add_epi32(l0, _mm256_madd_epi16(p0, wl));
-                h1 = _mm256_add_epi32(h1, _mm256_madd_epi16(p1, wh));
-                l1 = _mm256_add_epi32(l1, _mm256_madd_epi16(p1, wl));
-                h2 = _mm256_add_epi32(h2, _mm256_madd_epi16(p2, wh));
-                l2 = _mm256_add_epi32(l2, _mm256_madd_epi16(p2, wl));
-                h3 = _mm256_add_epi32(h3, _mm256_madd_epi16(p3, wh));
-                l3 = _mm256_add_epi32(l3, _mm256_madd_epi16(p3, wl));
+                h0 = madd_acc(h0, p0, wh);
+                l0 = madd_acc(l0, p0, wl);
+                h1 = madd_acc(h1, p1, wh);
+                l1 = madd_acc(l1, p1, wl);
+                h2 = madd_acc(h2, p2, wh);
+                l2 = madd_acc(l2, p2, wl);
+                h3 = madd_acc(h3, p3, wh);
+                l3 = madd_acc(l3, p3, wl);
             }
             // packs gives samples 0-15 and 16-31 in order as int16; packus then
             // interleaves their 128-bit halves, which the final permute undoes.
@@ -300,6 +367,210 @@ static void vertical_u8_avx2_split(const unsigned char* src, std::int64_t src_st
     }
 }
 #endif
+
+#ifdef PYIMGAUG_USE_VNNI
+// The AVX-512 VNNI loops. VPDPBUSD adds to each int32 lane the dot product of four
+// unsigned bytes (pixels, as they are) with four signed bytes (weights), exactly and
+// without saturation, so each 22-bit weight is split into three signed digits,
+// k = d2 * 2^16 + d1 * 2^8 + d0 (split_digits in resize.cpp), and each digit's sum
+// S_e = sum(p * d_e) is one dot product per four taps. Pillow's sum is then
+// 2^21 + S_0 + (S_1 << 8) + (S_2 << 16): additions and left shifts, exact modulo
+// 2^32 like the int16 split above, and the same clip8 follows.
+
+// Finishes digit sums into Pillow's ss for one register.
+static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
+    return _mm256_add_epi32(_mm256_add_epi32(s0, _mm256_slli_epi32(s1, 8)), _mm256_slli_epi32(s2, 16));
+}
+
+// Horizontal pass for 3 and 4 channels, four rows at a time, one row per 128-bit
+// lane. A 16-byte load from an output's window holds taps 0-3; a byte shuffle
+// gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
+// dword c, and three dot products with the group's digits (48 bytes of `digits`,
+// see build_digit_tables) add its four taps to the channel sums.
+template <int C>
+static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                 std::int64_t in_width, const int* first, std::int64_t out_width,
+                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
+                                 std::uint8_t* dst) {
+    static_assert(C == 3 || C == 4, "3 or 4 channels");
+    constexpr int R = 4;
+    const __m256i quads = C == 3 ? _mm256_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1,  //
+                                                    0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1)
+                                 : _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,  //
+                                                    0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+    const std::int64_t row_bytes = in_width * C;
+    const std::int64_t span = 4 * C * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
+    const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
+    const std::int64_t tail_off = x_pad < out_width ? static_cast<std::int64_t>(first[x_pad]) * C : row_bytes;
+    const std::int64_t tail_len = row_bytes - tail_off;
+    const std::int64_t buf_part = tail_len + span + 64;  // each row's tail copy, zero padded
+    for (std::int64_t r = 0; r < rows; r += R) {
+        // Past the last row, the last row is computed again and not stored.
+        const int live = static_cast<int>(rows - r < R ? rows - r : R);
+        const unsigned char* in[R];
+        const std::uint8_t* tail[R];
+        for (int j = 0; j < R; ++j) {
+            in[j] = src + (r + (j < live ? j : live - 1)) * src_stride;
+            tail[j] = rowbuf + j * buf_part - tail_off;
+            copy_bytes(rowbuf + j * buf_part, in[j] + tail_off, tail_len);
+        }
+        // The next block's rows, a few cache lines per output (see the AVX2 loop).
+        const std::int64_t pf_rows = rows - (r + R) < R ? rows - (r + R) : R;
+        const std::uint8_t* pf = src + (r + R) * src_stride;
+        const std::uint8_t* pf_row_end = pf + row_bytes;
+        int pf_row = 0;
+        const std::int64_t pf_lines = pf_rows > 0 ? pf_rows * ((row_bytes + 63) / 64) : 0;
+        const int pf_step = static_cast<int>((pf_lines + out_width - 1) / out_width);
+        std::uint8_t* out = dst + r * out_width * C;
+        for (std::int64_t xx = 0; xx < out_width; ++xx) {
+            for (int q = 0; q < pf_step && pf_row < pf_rows; ++q) {
+                _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T0);
+                pf += 64;
+                if (pf >= pf_row_end) {
+                    ++pf_row;
+                    pf = src + (r + R + pf_row) * src_stride;
+                    pf_row_end = pf + row_bytes;
+                }
+            }
+            const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
+            const bool padded = xx >= x_pad;
+            const std::uint8_t* p0 = (padded ? tail[0] : in[0]) + at;
+            const std::uint8_t* p1 = (padded ? tail[1] : in[1]) + at;
+            const std::uint8_t* p2 = (padded ? tail[2] : in[2]) + at;
+            const std::uint8_t* p3 = (padded ? tail[3] : in[3]) + at;
+            const std::int8_t* w = digits + xx * groups * 48;
+            // a: rows 0 | 1, b: rows 2 | 3; one accumulator per digit.
+            __m256i a0 = round, a1 = _mm256_setzero_si256(), a2 = a1, b0 = round, b1 = a1, b2 = a1;
+            const int n = used[xx];
+            for (int g = 0; g < n; ++g, w += 48) {
+                const std::int64_t o = 4 * C * g;
+                const __m256i sa = _mm256_shuffle_epi8(
+                    _mm256_inserti128_si256(
+                        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),
+                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1),
+                    quads);
+                const __m256i sb = _mm256_shuffle_epi8(
+                    _mm256_inserti128_si256(
+                        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),
+                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1),
+                    quads);
+                const __m256i d0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+                const __m256i d1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
+                const __m256i d2 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 32)));
+                a0 = _mm256_dpbusd_epi32(a0, sa, d0);
+                a1 = _mm256_dpbusd_epi32(a1, sa, d1);
+                a2 = _mm256_dpbusd_epi32(a2, sa, d2);
+                b0 = _mm256_dpbusd_epi32(b0, sb, d0);
+                b1 = _mm256_dpbusd_epi32(b1, sb, d1);
+                b2 = _mm256_dpbusd_epi32(b2, sb, d2);
+            }
+            const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
+            const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
+            // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
+            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
+            const __m128i lo = _mm256_castsi256_si128(px), hi = _mm256_extracti128_si256(px, 1);
+            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm_cvtsi128_si32(lo)),
+                                        static_cast<std::uint32_t>(_mm_cvtsi128_si32(hi)),
+                                        static_cast<std::uint32_t>(_mm_extract_epi32(lo, 1)),
+                                        static_cast<std::uint32_t>(_mm_extract_epi32(hi, 1))};
+            // The fourth byte of an RGB store is overwritten by the next pixel; the
+            // row's last pixel stores exactly 3.
+            std::uint8_t* o = out + xx * C;
+            if (C == 4 || xx + 1 < out_width) {
+                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], 4);
+            } else {
+                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], C);
+            }
+        }
+    }
+}
+
+// Vertical pass: four input rows at a time, their bytes interleaved so that each
+// dword holds one sample of the four rows; three dot products with the four taps'
+// digit words add them to 32 samples' sums. Taps past the window (to a multiple
+// of four) read the window's first row with weight 0.
+static void vertical_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
+                               const int* first, const int* count, const std::int32_t* k, int ksize,
+                               const std::int32_t* digits, int quads, std::int64_t out_height,
+                               std::int64_t first_row, std::uint8_t* dst) {
+    for (std::int64_t yy = 0; yy < out_height; ++yy) {
+        const std::int64_t ymin = first[yy] - first_row;
+        const int n = count[yy];
+        const std::int32_t* wd = digits + yy * quads * 3;
+        const std::int32_t* wk = k + yy * ksize;
+        const std::uint8_t* base = src + ymin * src_stride;
+        std::uint8_t* out = dst + yy * samples;
+        std::int64_t i = 0;
+        for (; i + 32 <= samples; i += 32) {
+            const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+            __m256i s00 = round, s01 = _mm256_setzero_si256(), s02 = s01;  // samples 0-3 | 16-19
+            __m256i s10 = round, s11 = s01, s12 = s01;                      // 4-7 | 20-23
+            __m256i s20 = round, s21 = s01, s22 = s01;                      // 8-11 | 24-27
+            __m256i s30 = round, s31 = s01, s32 = s01;                      // 12-15 | 28-31
+            for (int y = 0; y < n; y += 4) {
+                const std::uint8_t* ra = base + y * src_stride + i;
+                const std::uint8_t* rb = y + 1 < n ? ra + src_stride : ra;
+                const std::uint8_t* rc = y + 2 < n ? ra + 2 * src_stride : ra;
+                const std::uint8_t* rd = y + 3 < n ? ra + 3 * src_stride : ra;
+                const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
+                const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
+                const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rc));
+                const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rd));
+                const __m256i ab_lo = _mm256_unpacklo_epi8(a, b), ab_hi = _mm256_unpackhi_epi8(a, b);
+                const __m256i cd_lo = _mm256_unpacklo_epi8(c, d), cd_hi = _mm256_unpackhi_epi8(c, d);
+                const __m256i q0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), q1 = _mm256_unpackhi_epi16(ab_lo, cd_lo);
+                const __m256i q2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), q3 = _mm256_unpackhi_epi16(ab_hi, cd_hi);
+                const std::int32_t* wq = wd + (y / 4) * 3;
+                const __m256i d0 = _mm256_set1_epi32(wq[0]), d1 = _mm256_set1_epi32(wq[1]),
+                              d2 = _mm256_set1_epi32(wq[2]);
+                s00 = _mm256_dpbusd_epi32(s00, q0, d0);
+                s01 = _mm256_dpbusd_epi32(s01, q0, d1);
+                s02 = _mm256_dpbusd_epi32(s02, q0, d2);
+                s10 = _mm256_dpbusd_epi32(s10, q1, d0);
+                s11 = _mm256_dpbusd_epi32(s11, q1, d1);
+                s12 = _mm256_dpbusd_epi32(s12, q1, d2);
+                s20 = _mm256_dpbusd_epi32(s20, q2, d0);
+                s21 = _mm256_dpbusd_epi32(s21, q2, d1);
+                s22 = _mm256_dpbusd_epi32(s22, q2, d2);
+                s30 = _mm256_dpbusd_epi32(s30, q3, d0);
+                s31 = _mm256_dpbusd_epi32(s31, q3, d1);
+                s32 = _mm256_dpbusd_epi32(s32, q3, d2);
+            }
+            const __m256i v0 = _mm256_srai_epi32(combine_digits(s00, s01, s02), kPrecisionBits);
+            const __m256i v1 = _mm256_srai_epi32(combine_digits(s10, s11, s12), kPrecisionBits);
+            const __m256i v2 = _mm256_srai_epi32(combine_digits(s20, s21, s22), kPrecisionBits);
+            const __m256i v3 = _mm256_srai_epi32(combine_digits(s30, s31, s32), kPrecisionBits);
+            // packs: samples 0-7 | 16-23 and 8-15 | 24-31; packus puts them in order.
+            const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), bytes);
+        }
+        for (; i < samples; ++i) {
+            std::int32_t acc = 1 << (kPrecisionBits - 1);
+            const std::uint8_t* row = base + i;
+            for (int y = 0; y < n; ++y, row += src_stride) acc += static_cast<std::int32_t>(*row) * wk[y];
+            out[i] = clip8_fixed(acc);
+        }
+    }
+}
+
+void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
+                                const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
+                                std::uint8_t* dst) {
+    if (channels == 3)
+        horizontal_u8_digits<3>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, dst);
+    else if (channels == 4)
+        horizontal_u8_digits<4>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, dst);
+}
+
+void vertical_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
+                              const int* first, const int* count, const std::int32_t* k, int ksize,
+                              const std::int32_t* digits, int quads, std::int64_t out_height,
+                              std::int64_t first_row, std::uint8_t* dst) {
+    vertical_u8_digits(src, src_stride, samples, first, count, k, ksize, digits, quads, out_height, first_row, dst);
+}
+#endif  // PYIMGAUG_USE_VNNI
 
 // Stores a double result the way Pillow does for each sample type. `byte_clip`
 // selects Pillow 11.0-12.2's I;16 store, which clips the high and the low byte
@@ -366,19 +637,20 @@ static void vertical_generic(const unsigned char* src, std::int64_t src_stride, 
 void horizontal_u8_dispatch(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                             std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
                             const std::int32_t* wexp, int groups, const std::int16_t* split, int split_groups,
-                            std::uint8_t* rowbuf, std::uint8_t* dst) {
+                            const int* split_used, std::uint8_t* rowbuf, std::uint8_t* dst) {
 #ifdef __AVX2__
     if (split != nullptr) {
         switch (channels) {
-            case 1: horizontal_u8_avx2_split_c1(src, src_stride, rows, in_width, first, out_width, split, split_groups, rowbuf, dst); return;
-            case 3: horizontal_u8_avx2_split<3>(src, src_stride, rows, in_width, first, out_width, split, split_groups, rowbuf, dst); return;
-            case 4: horizontal_u8_avx2_split<4>(src, src_stride, rows, in_width, first, out_width, split, split_groups, rowbuf, dst); return;
+            case 1: horizontal_u8_avx2_split_c1(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
+            case 3: horizontal_u8_avx2_split<3>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
+            case 4: horizontal_u8_avx2_split<4>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
             default: return;
         }
     }
 #else
     (void)split;
     (void)split_groups;
+    (void)split_used;
 #endif
     switch (channels) {
         case 1: horizontal_u8<1>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
