@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernel/batch.hpp"
+#include "kernel/coeffs.hpp"
 #include "kernel/isa.hpp"
 #include "kernel/parallel.hpp"
 
@@ -162,6 +163,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("default_num_threads", &default_num_threads,
           "Threads used when num_threads is None: OpenMP's default (OMP_NUM_THREADS), 1 in a forked child.");
     m.def("cpu_has_avx2", &cpu_has_avx2, "Whether the AVX2 loops are built and used on this CPU.");
+    m.def("_clear_resize_coefficient_cache", &clear_axis_coeffs_cache,
+          "Empties the memo of resize coefficient tables (benchmarks time first calls with it).");
     m.def("cpu_has_avx512_vnni", &cpu_has_avx512_vnni,
           "Whether the AVX-512 VNNI copy of the resize loops is built and used on this CPU.");
     m.def("_set_openmp_pool", &set_openmp_pool, py::arg("enabled"),

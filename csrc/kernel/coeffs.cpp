@@ -1,6 +1,11 @@
 #include "kernel/coeffs.hpp"
 
 #include <cmath>
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 namespace pyimgaug {
 namespace {
@@ -115,6 +120,95 @@ bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filte
         out.count[static_cast<std::size_t>(xx)] = static_cast<int>(xmax);
     }
     return true;
+}
+
+namespace {
+
+// Least recently used tables first out, past kCacheBytes of tables (a table for a
+// 4000-pixel side reduced to 128 is about 0.3 MB; a usual one 40 kB).
+constexpr std::size_t kCacheBytes = std::size_t{32} << 20;
+
+struct CacheKey {
+    std::int64_t in_size, out_size;
+    int filter;
+    bool operator==(const CacheKey& o) const {
+        return in_size == o.in_size && out_size == o.out_size && filter == o.filter;
+    }
+};
+
+struct CacheKeyHash {
+    std::size_t operator()(const CacheKey& k) const {
+        std::uint64_t h = static_cast<std::uint64_t>(k.in_size) * 0x9E3779B97F4A7C15ull;
+        h ^= static_cast<std::uint64_t>(k.out_size) + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+        h ^= static_cast<std::uint64_t>(k.filter) + (h << 6) + (h >> 2);
+        return static_cast<std::size_t>(h);
+    }
+};
+
+std::size_t table_bytes(const AxisCoeffs& t) {
+    return t.first.size() * sizeof(int) + t.count.size() * sizeof(int) + t.weights.size() * sizeof(double) +
+           t.fixed.size() * sizeof(std::int32_t) + sizeof(AxisCoeffs);
+}
+
+struct AxisCache {
+    std::mutex mutex;
+    using Entry = std::pair<CacheKey, std::shared_ptr<const AxisCoeffs>>;
+    std::list<Entry> order;  // most recently used first
+    std::unordered_map<CacheKey, std::list<Entry>::iterator, CacheKeyHash> index;
+    std::size_t bytes = 0;
+};
+
+AxisCache& axis_cache() {
+    static AxisCache* cache = new AxisCache();  // never destroyed: no teardown order to get wrong
+    return *cache;
+}
+
+}  // namespace
+
+bool cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out) {
+    const CacheKey key{in_size, out_size, static_cast<int>(filter)};
+    AxisCache& cache = axis_cache();
+    std::shared_ptr<const AxisCoeffs> hit;
+    {
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        auto it = cache.index.find(key);
+        if (it != cache.index.end()) {
+            cache.order.splice(cache.order.begin(), cache.order, it->second);
+            hit = it->second->second;
+        }
+    }
+    if (hit) {
+        out.out_size = hit->out_size;
+        out.ksize = hit->ksize;
+        out.first.assign(hit->first.begin(), hit->first.end());
+        out.count.assign(hit->count.begin(), hit->count.end());
+        out.weights.assign(hit->weights.begin(), hit->weights.end());
+        out.fixed.assign(hit->fixed.begin(), hit->fixed.end());
+        return true;
+    }
+    if (!build_axis_coeffs(in_size, out_size, filter, out)) return false;
+    auto copy = std::make_shared<const AxisCoeffs>(out);
+    const std::size_t size = table_bytes(*copy);
+    if (size > kCacheBytes / 4) return true;  // a freak size would evict everything else
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (cache.index.count(key)) return true;  // another thread built it meanwhile
+    cache.order.emplace_front(key, std::move(copy));
+    cache.index.emplace(key, cache.order.begin());
+    cache.bytes += size;
+    while (cache.bytes > kCacheBytes && !cache.order.empty()) {
+        cache.bytes -= table_bytes(*cache.order.back().second);
+        cache.index.erase(cache.order.back().first);
+        cache.order.pop_back();
+    }
+    return true;
+}
+
+void clear_axis_coeffs_cache() {
+    AxisCache& cache = axis_cache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.index.clear();
+    cache.order.clear();
+    cache.bytes = 0;
 }
 
 void build_nearest_table(std::int64_t in_size, std::int64_t out_size, std::vector<std::int64_t>& table) {

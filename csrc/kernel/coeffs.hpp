@@ -28,6 +28,15 @@ struct AxisCoeffs {
 // filter but Nearest. Returns false if the table would be absurdly large.
 bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out);
 
+// build_axis_coeffs through a process-wide memo: a training loop resizes the same
+// few sizes again and again (datasets repeat their sizes, epochs repeat their
+// files), and the filters' sin() calls are a good part of a resize's cost. Tables
+// are copied out of the memo, so callers own theirs. Bounded in bytes; thread-safe.
+bool cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out);
+
+// Empties the memo (for benchmarks that time the first call of a size).
+void clear_axis_coeffs_cache();
+
 // Pillow's nearest-neighbour resize index table: output i reads input table[i].
 void build_nearest_table(std::int64_t in_size, std::int64_t out_size, std::vector<std::int64_t>& table);
 

@@ -151,76 +151,65 @@ void build_split_table(ResizePlan& plan) {
 // Splits a fixed-point weight into three signed bytes, k = d2 * 2^16 + d1 * 2^8 + d0
 // with d0, d1 in [-128, 127] (balanced digits); false when d2 leaves int8 (|k| near
 // 2^23, a weight near 128, which no Pillow filter produces).
-bool split_digits(std::int32_t k, std::int8_t d[3]) {
-    const std::int64_t v = k;
-    const std::int64_t d0 = ((v + 128) & 255) - 128;
-    const std::int64_t v1 = (v - d0) / 256;  // exact: v - d0 is a multiple of 256
-    const std::int64_t d1 = ((v1 + 128) & 255) - 128;
-    const std::int64_t d2 = (v1 - d1) / 256;
-    if (d2 < -128 || d2 > 127) return false;
-    d[0] = static_cast<std::int8_t>(d0);
-    d[1] = static_cast<std::int8_t>(d1);
-    d[2] = static_cast<std::int8_t>(d2);
-    return true;
+inline bool split_digits(std::int32_t k, std::uint32_t d[3]) {
+    const std::int32_t d0 = static_cast<std::int32_t>((k & 255) ^ 128) - 128;
+    const std::int32_t v1 = (k - d0) >> 8;  // exact: k - d0 is a multiple of 256
+    const std::int32_t d1 = static_cast<std::int32_t>((v1 & 255) ^ 128) - 128;
+    const std::int32_t d2 = (v1 - d1) >> 8;
+    d[0] = static_cast<std::uint32_t>(d0) & 255u;
+    d[1] = static_cast<std::uint32_t>(d1) & 255u;
+    d[2] = static_cast<std::uint32_t>(d2) & 255u;
+    return d2 >= -128 && d2 <= 127;
 }
 
-bool all_digits(const AxisCoeffs& axis) {
-    std::int8_t d[3];
-    for (std::int32_t k : axis.fixed)
-        if (!split_digits(k, d)) return false;
+// For each output of `axis`, per group of 4 taps, 3 words: word e holds digit e of
+// the four taps (byte t; zero past the window). False if a weight does not split.
+bool digit_words(const AxisCoeffs& axis, int quads, std::vector<std::uint32_t>& words) {
+    words.assign(static_cast<std::size_t>(axis.out_size) * quads * 3, 0u);
+    for (std::int64_t o = 0; o < axis.out_size; ++o) {
+        const std::int32_t* k = &axis.fixed[static_cast<std::size_t>(o) * axis.ksize];
+        const int n = axis.count[static_cast<std::size_t>(o)];
+        std::uint32_t* w = &words[static_cast<std::size_t>(o) * quads * 3];
+        for (int t = 0; t < n; ++t) {
+            std::uint32_t d[3];
+            if (!split_digits(k[t], d)) return false;
+            const int shift = 8 * (t % 4);
+            std::uint32_t* wq = w + (t / 4) * 3;
+            wq[0] |= d[0] << shift;
+            wq[1] |= d[1] << shift;
+            wq[2] |= d[2] << shift;
+        }
+    }
     return true;
 }
 
 // Lays the weights out for the AVX-512 VNNI loops (resize_impl.hpp). Horizontal, 3
 // and 4 channels: per output and per group of 4 taps, 48 bytes: for each digit e,
-// 16 bytes holding digit e of taps 0-3 once per channel slot (byte 4 * c + t).
-// Vertical: per output row and per group of 4 taps, 3 words, word e holding digit e
-// of the four taps (byte t). Taps past a window are zero.
-void build_digit_tables(ResizePlan& plan) {
-    plan.horizontal_digits.clear();
-    plan.horizontal_digit_used.clear();
-    plan.horizontal_digit_groups = 0;
-    plan.vertical_digits.clear();
-    plan.vertical_digit_quads = 0;
+// the 4 bytes of its word repeated for the 4 channel slots (byte 4 * c + t).
+// Vertical: per output row and per group of 4 taps, the 3 words. A table stays
+// empty when some weight does not split.
+void build_digit_tables(ResizePlan& plan, std::vector<std::uint32_t>& words) {
     const AxisCoeffs& h = plan.horizontal;
-    if ((plan.channels == 3 || plan.channels == 4) && all_digits(h)) {
+    if (plan.channels == 3 || plan.channels == 4) {
         const int groups = (h.ksize + 3) / 4;
-        plan.horizontal_digit_groups = groups;
-        plan.horizontal_digits.assign(static_cast<std::size_t>(plan.out_width) * groups * 48, 0);
-        plan.horizontal_digit_used.assign(static_cast<std::size_t>(plan.out_width), 0);
-        for (std::int64_t xx = 0; xx < plan.out_width; ++xx) {
-            const std::int32_t* k = &h.fixed[static_cast<std::size_t>(xx) * h.ksize];
-            const int n = h.count[static_cast<std::size_t>(xx)];
-            std::int8_t* w = &plan.horizontal_digits[static_cast<std::size_t>(xx) * groups * 48];
-            plan.horizontal_digit_used[static_cast<std::size_t>(xx)] = (n + 3) / 4;
-            for (int t = 0; t < n; ++t) {
-                std::int8_t d[3];
-                split_digits(k[t], d);
-                for (int e = 0; e < 3; ++e)
-                    for (int c = 0; c < 4; ++c) w[(t / 4) * 48 + e * 16 + 4 * c + t % 4] = d[e];
-            }
+        if (digit_words(h, groups, words)) {
+            plan.horizontal_digit_groups = groups;
+            plan.horizontal_digits.resize(static_cast<std::size_t>(plan.out_width) * groups * 48);
+            plan.horizontal_digit_used.resize(static_cast<std::size_t>(plan.out_width));
+            std::uint32_t* out = reinterpret_cast<std::uint32_t*>(plan.horizontal_digits.data());
+            for (std::size_t i = 0; i < words.size(); ++i)
+                for (int c = 0; c < 4; ++c) std::memcpy(out + 4 * i + c, &words[i], 4);
+            for (std::int64_t xx = 0; xx < plan.out_width; ++xx)
+                plan.horizontal_digit_used[static_cast<std::size_t>(xx)] =
+                    (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
         }
     }
     const AxisCoeffs& v = plan.vertical;
-    if (all_digits(v)) {
-        const int quads = (v.ksize + 3) / 4;
+    const int quads = (v.ksize + 3) / 4;
+    if (digit_words(v, quads, words)) {
         plan.vertical_digit_quads = quads;
-        plan.vertical_digits.assign(static_cast<std::size_t>(v.out_size) * quads * 3, 0);
-        for (std::int64_t yy = 0; yy < v.out_size; ++yy) {
-            const std::int32_t* k = &v.fixed[static_cast<std::size_t>(yy) * v.ksize];
-            const int n = v.count[static_cast<std::size_t>(yy)];
-            std::int32_t* w = &plan.vertical_digits[static_cast<std::size_t>(yy) * quads * 3];
-            for (int t = 0; t < n; ++t) {
-                std::int8_t d[3];
-                split_digits(k[t], d);
-                for (int e = 0; e < 3; ++e) {
-                    const std::uint32_t byte = static_cast<std::uint8_t>(d[e]);
-                    std::uint32_t word = static_cast<std::uint32_t>(w[(t / 4) * 3 + e]);
-                    word |= byte << (8 * (t % 4));
-                    w[(t / 4) * 3 + e] = static_cast<std::int32_t>(word);
-                }
-            }
-        }
+        plan.vertical_digits.resize(words.size());
+        std::memcpy(plan.vertical_digits.data(), words.data(), words.size() * sizeof(std::uint32_t));
     }
 }
 
@@ -360,12 +349,12 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
     } else {
-        if (!build_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
-        if (!build_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
+        if (!cached_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
+        if (!cached_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
         // Only the tables of the loops that will run: the AVX-512 VNNI loops' digits,
         // the AVX2 loops' split weights where those are missing, and the portable
         // loop's expanded weights where neither is there.
-        if (cpu_has_avx512_vnni()) build_digit_tables(plan);
+        if (cpu_has_avx512_vnni()) build_digit_tables(plan, plan.digit_scratch);
         if (cpu_has_avx2() && plan.horizontal_digits.empty()) build_split_table(plan);
         if (cpu_has_avx2() && plan.vertical_digits.empty()) plan.vertical_splits = all_split(plan.vertical);
         if (plan.horizontal_digits.empty() && plan.horizontal_split.empty()) {

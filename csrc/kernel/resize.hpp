@@ -35,6 +35,7 @@ struct ResizePlan {
     std::vector<int> horizontal_digit_used;      // groups holding a tap, per output
     std::vector<std::int32_t> vertical_digits;   // per output row, per 4 taps: 3 words of 4 digits
     int vertical_digit_quads = 0;                // groups of 4 taps per output row
+    std::vector<std::uint32_t> digit_scratch;    // working memory of the digit tables' build
     int channels = 0;
     ResizeBehaviour behaviour = ResizeBehaviour::Pillow13_0;  // pass order and uint16 store
 };
