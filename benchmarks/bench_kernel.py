@@ -65,7 +65,7 @@ ROTATION_DEG, SHIFT_FRACTION, RESCALE = 20.0, 0.2, 1.0 / 255.0
 RESIZE_TARGET = (128, 128)
 
 TARGETS = {
-    "kernel_vs_opencv_1t": 1.25,
+    "kernel_vs_opencv_1t": 2.0,
     "kernel_vs_scipy_1t": 12.0,
     "resize_vs_pillow_1t": 3.0,
     "resize_vs_simd_1t": 1.0,

@@ -17,9 +17,11 @@ void warp_image(const ImageView& src, DType in_dtype, int channels, const WarpPa
     // 8-bit images to float32 (the training-loop case) have a vectorised path that
     // writes the output directly; it returns false for anything it does not cover.
     if (in_dtype == DType::U8 && p.out_dtype == DType::F32) {
+        scratch.taps.resize(static_cast<std::size_t>(warp_row_taps_bytes(p.out_width)));
         auto fast = PYIMGAUG_PICK(avx2, warp_image_fast);
         if (fast(src.data, src.row_stride, src.height, src.width, channels, p.matrix, p.order, p.mode, p.cval,
-                 p.scale, p.offset, p.out_height, p.out_width, reinterpret_cast<float*>(dst), scratch.row.data()))
+                 p.scale, p.offset, p.out_height, p.out_width, reinterpret_cast<float*>(dst), scratch.row.data(),
+                 scratch.taps.data()))
             return;
     }
     auto warp_row = PYIMGAUG_PICK(avx2, warp_row_entry);

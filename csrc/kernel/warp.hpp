@@ -19,7 +19,8 @@ struct WarpParams {
 };
 
 struct WarpScratch {
-    std::vector<double> row;  // one output row before conversion
+    std::vector<double> row;           // one output row before conversion
+    std::vector<unsigned char> taps;   // the taps of one output row (uint8 -> float32 path)
 };
 
 // Warps `src` into `dst` (out_height x out_width x channels of out_dtype, contiguous).
