@@ -232,12 +232,13 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
                 4 * (16 * std::max(plan.horizontal_split_groups, plan.horizontal_digit_groups) + 64));
             const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
             scratch.row.assign(row_len, 0);
+            scratch.stage.resize(static_cast<std::size_t>(plan.out_width) * 16);
 #ifdef PYIMGAUG_BUILT_AVX512
             if (isa == ResizeIsa::Avx512 && !plan.horizontal_digits.empty()) {
                 avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, h.first.data(),
                                                    plan.out_width, plan.horizontal_digits.data(),
                                                    plan.horizontal_digit_groups, plan.horizontal_digit_used.data(),
-                                                   scratch.row.data(), dst);
+                                                   scratch.row.data(), scratch.stage.data(), dst);
                 break;
             }
 #endif
@@ -250,7 +251,7 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
                                                         plan.horizontal_split_used.empty()
                                                             ? nullptr
                                                             : plan.horizontal_split_used.data(),
-                                                        scratch.row.data(), dst);
+                                                        scratch.row.data(), scratch.stage.data(), dst);
             break;
         }
         case DType::U16:

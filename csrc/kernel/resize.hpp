@@ -53,6 +53,7 @@ bool vertical_pass_first(ResizeBehaviour behaviour, std::int64_t in_height, std:
 struct ResizeScratch {
     std::vector<unsigned char> intermediate;  // horizontal pass result
     std::vector<unsigned char> row;           // one zero-padded input row
+    std::vector<std::uint8_t> stage;          // the AVX2 horizontal loops' output pixels, 16 bytes each
     std::vector<double> accum;                // vertical pass accumulators (16-bit, float)
     std::vector<std::int32_t> accum_fixed;    // vertical pass accumulators (8-bit)
 };

@@ -7,7 +7,7 @@
     namespace ns {                                                                                                 \
     void horizontal_u8_dispatch(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, int, const int*,   \
                                 std::int64_t, const std::int32_t*, int, const std::int16_t*, int,              \
-                                const int*, std::uint8_t*, std::uint8_t*);                                                             \
+                                const int*, std::uint8_t*, std::uint8_t*, std::uint8_t*);                                                       \
     void vertical_u8_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,               \
                            const std::int32_t*, int, std::int64_t, std::int64_t, bool, std::int32_t*,         \
                            std::uint8_t*);                                                                     \
@@ -30,7 +30,8 @@ PYIMGAUG_DECLARE_RESIZE_ENTRIES(avx512)
 namespace pyimgaug {
 namespace avx512 {
 void horizontal_u8_digits_entry(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, int, const int*,
-                                std::int64_t, const std::int8_t*, int, const int*, std::uint8_t*, std::uint8_t*);
+                                std::int64_t, const std::int8_t*, int, const int*, std::uint8_t*, std::uint8_t*,
+                                std::uint8_t*);
 void vertical_u8_digits_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,
                               const std::int32_t*, int, const std::int32_t*, int, std::int64_t, std::int64_t,
                               std::uint8_t*);

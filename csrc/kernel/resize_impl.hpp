@@ -125,6 +125,46 @@ static inline void copy_bytes(std::uint8_t* dst, const std::uint8_t* src, std::i
     for (; j < n; ++j) dst[j] = src[j];
 }
 
+// The horizontal loops finish an output pixel for four rows at once; they stage the
+// four results (16 bytes, rows 0-3, 4 bytes each) per output and this writes a
+// block's rows from the stage afterwards, four outputs at a time: a 4 x 4 transpose
+// of 32-bit pixels, then (RGB) a shuffle dropping every fourth byte. Rows past
+// `live` are not written, nor anything past a row's last pixel.
+template <int C>
+static void store_staged_rows(const std::uint8_t* stage, std::int64_t out_width, int live, std::uint8_t* out) {
+    const __m128i rgb = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    std::uint8_t* rows[4];
+    for (int j = 0; j < 4; ++j) rows[j] = out + j * out_width * C;
+    std::int64_t xx = 0;
+    // A 16-byte store at output x ends at byte 16 + C * x of its row, which must not
+    // pass the row's end (RGB stores write 16 bytes for 12); the rest is bytewise.
+    const std::int64_t vec_end = C == 4 ? out_width - 3 : out_width - 5;
+    for (; xx < vec_end; xx += 4) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(stage + xx * 16));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(stage + xx * 16 + 16));
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(stage + xx * 16 + 32));
+        const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(stage + xx * 16 + 48));
+        const __m128i t0 = _mm_unpacklo_epi32(a, b), t1 = _mm_unpackhi_epi32(a, b);
+        const __m128i t2 = _mm_unpacklo_epi32(c, d), t3 = _mm_unpackhi_epi32(c, d);
+        __m128i r[4] = {_mm_unpacklo_epi64(t0, t2), _mm_unpackhi_epi64(t0, t2), _mm_unpacklo_epi64(t1, t3),
+                        _mm_unpackhi_epi64(t1, t3)};
+        for (int j = 0; j < live; ++j) {
+            if (C == 3) r[j] = _mm_shuffle_epi8(r[j], rgb);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(rows[j] + xx * C), r[j]);
+        }
+    }
+    for (; xx < out_width; ++xx)
+        for (int j = 0; j < live; ++j) std::memcpy(rows[j] + xx * C, stage + xx * 16 + 4 * j, C);
+}
+
+// Puts an output pixel's four rows (bytes: dword 0 = row 0, 1 = row 2, 4 = row 1,
+// 5 = row 3, as the loops' packs leave them) in row order into the stage.
+static inline void stage_pixel(__m256i px, std::uint8_t* stage) {
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(stage),
+                     _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(px, order)));
+}
+
 // Horizontal pass for 3 and 4 channels, four rows at a time, two rows per register
 // (one per 128-bit lane, as Pillow-SIMD does), so a lane's sums are one row's and
 // need no folding. A 16-byte load from an output's window gives taps 0-3; a byte
@@ -137,7 +177,7 @@ template <int C>
 static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                      std::int64_t in_width, const int* first, std::int64_t out_width,
                                      const std::int16_t* split, int units, const int* used, std::uint8_t* rowbuf,
-                                     std::uint8_t* dst) {
+                                     std::uint8_t* stage, std::uint8_t* dst) {
     static_assert(C == 3 || C == 4, "3 or 4 channels");
     constexpr int R = 4;
     const __m256i taps01 = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
@@ -247,21 +287,9 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
             const __m256i va = _mm256_srai_epi32(ta, kPrecisionBits);
             const __m256i vb = _mm256_srai_epi32(tb, kPrecisionBits);
             // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
-            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
-            const __m128i lo = _mm256_castsi256_si128(px), hi = _mm256_extracti128_si256(px, 1);
-            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm_cvtsi128_si32(lo)),
-                                        static_cast<std::uint32_t>(_mm_cvtsi128_si32(hi)),
-                                        static_cast<std::uint32_t>(_mm_extract_epi32(lo, 1)),
-                                        static_cast<std::uint32_t>(_mm_extract_epi32(hi, 1))};
-            // The fourth byte of an RGB store is overwritten by the next pixel; the
-            // row's last pixel stores exactly 3.
-            std::uint8_t* o = out + xx * C;
-            if (C == 4 || xx + 1 < out_width) {
-                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], 4);
-            } else {
-                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], C);
-            }
+            stage_pixel(_mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256()), stage + xx * 16);
         }
+        store_staged_rows<C>(stage, out_width, live, out);
     }
 }
 
@@ -391,7 +419,7 @@ template <int C>
 static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                  std::int64_t in_width, const int* first, std::int64_t out_width,
                                  const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
-                                 std::uint8_t* dst) {
+                                 std::uint8_t* stage, std::uint8_t* dst) {
     static_assert(C == 3 || C == 4, "3 or 4 channels");
     constexpr int R = 4;
     const __m256i quads = C == 3 ? _mm256_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1,  //
@@ -468,21 +496,9 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
             const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
             const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
             // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
-            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
-            const __m128i lo = _mm256_castsi256_si128(px), hi = _mm256_extracti128_si256(px, 1);
-            const std::uint32_t v[R] = {static_cast<std::uint32_t>(_mm_cvtsi128_si32(lo)),
-                                        static_cast<std::uint32_t>(_mm_cvtsi128_si32(hi)),
-                                        static_cast<std::uint32_t>(_mm_extract_epi32(lo, 1)),
-                                        static_cast<std::uint32_t>(_mm_extract_epi32(hi, 1))};
-            // The fourth byte of an RGB store is overwritten by the next pixel; the
-            // row's last pixel stores exactly 3.
-            std::uint8_t* o = out + xx * C;
-            if (C == 4 || xx + 1 < out_width) {
-                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], 4);
-            } else {
-                for (int j = 0; j < live; ++j) std::memcpy(o + j * out_width * C, &v[j], C);
-            }
+            stage_pixel(_mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256()), stage + xx * 16);
         }
+        store_staged_rows<C>(stage, out_width, live, out);
     }
 }
 
@@ -557,11 +573,13 @@ static void vertical_u8_digits(const unsigned char* src, std::int64_t src_stride
 void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                 std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
-                                std::uint8_t* dst) {
+                                std::uint8_t* stage, std::uint8_t* dst) {
     if (channels == 3)
-        horizontal_u8_digits<3>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, dst);
+        horizontal_u8_digits<3>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage,
+                                dst);
     else if (channels == 4)
-        horizontal_u8_digits<4>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, dst);
+        horizontal_u8_digits<4>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage,
+                                dst);
 }
 
 void vertical_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
@@ -637,13 +655,13 @@ static void vertical_generic(const unsigned char* src, std::int64_t src_stride, 
 void horizontal_u8_dispatch(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                             std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
                             const std::int32_t* wexp, int groups, const std::int16_t* split, int split_groups,
-                            const int* split_used, std::uint8_t* rowbuf, std::uint8_t* dst) {
+                            const int* split_used, std::uint8_t* rowbuf, std::uint8_t* stage, std::uint8_t* dst) {
 #ifdef __AVX2__
     if (split != nullptr) {
         switch (channels) {
             case 1: horizontal_u8_avx2_split_c1(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
-            case 3: horizontal_u8_avx2_split<3>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
-            case 4: horizontal_u8_avx2_split<4>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
+            case 3: horizontal_u8_avx2_split<3>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, stage, dst); return;
+            case 4: horizontal_u8_avx2_split<4>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, stage, dst); return;
             default: return;
         }
     }
@@ -651,6 +669,7 @@ void horizontal_u8_dispatch(const unsigned char* src, std::int64_t src_stride, s
     (void)split;
     (void)split_groups;
     (void)split_used;
+    (void)stage;
 #endif
     switch (channels) {
         case 1: horizontal_u8<1>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
