@@ -1,8 +1,10 @@
-"""The baseline (non-AVX2) copy of the kernel's loops against the same references.
+"""The other copies of the kernel's loops against the same references.
 
 On a CPU with AVX2 the main test run exercises the AVX2 copy; this runs the warp,
 resize, spline and consistency tests again in a child process with the AVX2 copy switched
-off, so both copies are held to the same tolerances on one machine.
+off, so both copies are held to the same tolerances on one machine. On a CPU with
+AVX-512 VNNI the main run exercises that copy of the resize loops, and the resize
+tests run again with it switched off, on the AVX2 copy.
 """
 import os
 import subprocess
@@ -28,8 +30,29 @@ def test_switch_selects_the_baseline_copy():
 def test_baseline_copy_passes_the_reference_tests():
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX2="1")
     files = [os.path.join(HERE, f) for f in ("test_kernel_warp.py", "test_kernel_resize.py",
-                                             "test_kernel_consistency.py", "test_kernel_exact.py",
-                                             "test_kernel_spline.py")]
+                                             "test_resize_loop_edges.py", "test_kernel_consistency.py",
+                                             "test_kernel_exact.py", "test_kernel_spline.py")]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout
+
+
+def test_avx512_switch_selects_the_avx2_resize_loops():
+    env = dict(os.environ, PYIMGAUG_DISABLE_AVX512="1")
+    out = subprocess.run([sys.executable, "-c", "import pyimgaug; print(pyimgaug._core.cpu_has_avx512_vnni())"],
+                         env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(not _core.cpu_has_avx512_vnni(),
+                    reason="this CPU runs the AVX2 (or baseline) resize loops in the main test run already")
+def test_avx2_resize_loops_pass_the_reference_tests():
+    # On a CPU with AVX-512 VNNI the main run exercises that copy of the resize
+    # loops; the AVX2 copy (what most other x86 CPUs run) gets the same tests here.
+    env = dict(os.environ, PYIMGAUG_DISABLE_AVX512="1")
+    files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_resize_loop_edges.py",
+                                             "test_kernel_consistency.py")]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -15,7 +15,8 @@ from typing import Dict, List, Optional, Tuple
 
 # Environment variables that change what the kernel or its runtime does.
 _THREADING_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "OMP_DYNAMIC",
-                  "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "PYIMGAUG_DISABLE_AVX2")
+                  "GOMP_SPINCOUNT", "KMP_BLOCKTIME", "PYIMGAUG_DISABLE_AVX2",
+                  "PYIMGAUG_DISABLE_AVX512")
 # Optional libraries: versions read from their metadata, so nothing is imported.
 _OPTIONAL = ("scipy", "keras_preprocessing", "keras", "tensorflow", "torch", "pandas", "opencv-python-headless",
              "opencv-python")
@@ -50,7 +51,7 @@ def instruction_set() -> str:
     from .. import _core
 
     if _core.cpu_has_avx2():
-        return "AVX2 + FMA (picked at run time)"
+        return "AVX2 + FMA (picked at run time); resize loops: " + _resize_loops()
     if os.environ.get("PYIMGAUG_DISABLE_AVX2", "").startswith("1"):
         return "baseline (PYIMGAUG_DISABLE_AVX2=1)"
     machine = platform.machine().lower()
@@ -60,6 +61,20 @@ def instruction_set() -> str:
     if flags is not None and not {"avx2", "fma"} <= flags:
         return "baseline (this CPU lacks AVX2 or FMA)"
     return "baseline (this build has no AVX2 copy)"
+
+
+def _resize_loops() -> str:
+    """Which copy of the resize loops runs on top of the AVX2 copies, and why."""
+    from .. import _core
+
+    if _core.cpu_has_avx512_vnni():
+        return "AVX-512 VNNI"
+    if os.environ.get("PYIMGAUG_DISABLE_AVX512", "").startswith("1"):
+        return "AVX2 (PYIMGAUG_DISABLE_AVX512=1)"
+    flags = _cpu_flags()
+    if flags is not None and not {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= flags:
+        return "AVX2 (this CPU lacks AVX-512 VNNI)"
+    return "AVX2 (this build has no AVX-512 VNNI copy)"
 
 
 def _version(dist: str) -> Optional[str]:
