@@ -30,7 +30,7 @@ def test_switch_selects_the_baseline_copy():
 def test_baseline_copy_passes_the_reference_tests():
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX2="1")
     files = [os.path.join(HERE, f) for f in ("test_kernel_warp.py", "test_kernel_resize.py",
-                                             "test_resize_loop_edges.py", "test_kernel_consistency.py",
+                                             "test_kernel_resize_edges.py", "test_kernel_consistency.py",
                                              "test_kernel_exact.py", "test_kernel_spline.py")]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
                           env=env, capture_output=True, text=True, timeout=900)
@@ -51,7 +51,7 @@ def test_avx2_resize_loops_pass_the_reference_tests():
     # On a CPU with AVX-512 VNNI the main run exercises that copy of the resize
     # loops; the AVX2 copy (what most other x86 CPUs run) gets the same tests here.
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX512="1")
-    files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_resize_loop_edges.py",
+    files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_kernel_resize_edges.py",
                                              "test_kernel_consistency.py")]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
                           env=env, capture_output=True, text=True, timeout=900)
