@@ -183,6 +183,39 @@ bool digit_words(const AxisCoeffs& axis, int quads, std::vector<std::uint32_t>& 
     return true;
 }
 
+// The vertical digits for windows widened to blocks of four rows counted from the
+// first row the vertical pass reads (see ResizePlan). Only called once every
+// vertical weight is known to split.
+void build_vertical_block_digits(ResizePlan& plan) {
+    const AxisCoeffs& v = plan.vertical;
+    const std::int64_t row0 = v.first.empty() ? 0 : v.first.front();
+    const std::size_t n_out = static_cast<std::size_t>(v.out_size);
+    plan.vertical_block_start.resize(n_out);
+    plan.vertical_block_count.resize(n_out);
+    int blocks = 1;
+    for (std::size_t yy = 0; yy < n_out; ++yy) {
+        const std::int64_t rel = v.first[yy] - row0;
+        const std::int64_t start = rel / 4, end = (rel + v.count[yy] + 3) / 4;
+        plan.vertical_block_start[yy] = static_cast<int>(start);
+        plan.vertical_block_count[yy] = static_cast<int>(end - start);
+        blocks = std::max(blocks, static_cast<int>(end - start));
+    }
+    plan.vertical_blocks = blocks;
+    plan.vertical_block_digits.assign(n_out * blocks * 3, 0);
+    for (std::size_t yy = 0; yy < n_out; ++yy) {
+        const std::int32_t* k = &v.fixed[yy * v.ksize];
+        const std::int64_t rel = v.first[yy] - row0;
+        std::uint32_t* w = reinterpret_cast<std::uint32_t*>(&plan.vertical_block_digits[yy * blocks * 3]);
+        for (int t = 0; t < v.count[yy]; ++t) {
+            std::uint32_t d[3];
+            split_digits(k[t], d);
+            const std::int64_t r = rel + t;
+            const std::int64_t q = r / 4 - plan.vertical_block_start[yy];
+            for (int e = 0; e < 3; ++e) w[q * 3 + e] |= d[e] << (8 * (r % 4));
+        }
+    }
+}
+
 // Lays the weights out for the AVX-512 VNNI loops (resize_impl.hpp). Horizontal, 3
 // and 4 channels: per output and per group of 4 taps, 48 bytes: for each digit e,
 // the 4 bytes of its word repeated for the 4 channel slots (byte 4 * c + t).
@@ -210,6 +243,7 @@ void build_digit_tables(ResizePlan& plan, std::vector<std::uint32_t>& words) {
         plan.vertical_digit_quads = quads;
         plan.vertical_digits.resize(words.size());
         std::memcpy(plan.vertical_digits.data(), words.data(), words.size() * sizeof(std::uint32_t));
+        if (!plan.horizontal_digits.empty()) build_vertical_block_digits(plan);
     }
 }
 
@@ -218,27 +252,32 @@ bool u16_byte_clip(ResizeBehaviour b) {
     return b == ResizeBehaviour::Pillow11_0 || b == ResizeBehaviour::Pillow12_2;
 }
 
+// The uint8 horizontal loops' scratch: zero padding past the row (8 taps per group
+// for the portable loop; the AVX2 loops copy only a row's tail, for up to 4 rows,
+// and pad it by their tap span plus 64 bytes, see resize_impl.hpp), and the stage
+// of their four-row output pixels.
+void horizontal_pass_buffers(const ResizePlan& plan, int channels, ResizeScratch& scratch) {
+    const std::int64_t pad = std::max<std::int64_t>(
+        8 * plan.horizontal_groups,
+        4 * (16 * std::max(plan.horizontal_split_groups, plan.horizontal_digit_groups) + 64));
+    const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
+    scratch.row.assign(row_len, 0);
+    scratch.stage.resize(static_cast<std::size_t>(plan.out_width) * 16);
+}
+
 // Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
 void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
                      const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch, unsigned char* dst) {
     const AxisCoeffs& h = plan.horizontal;
     switch (dtype) {
         case DType::U8: {
-            // Zero padding past the row: 8 taps per group for the portable loop; the
-            // AVX2 loops copy only a row's tail (for up to 4 rows) and pad it by their
-            // tap span plus 64 bytes (resize_impl.hpp).
-            const std::int64_t pad = std::max<std::int64_t>(
-                8 * plan.horizontal_groups,
-                4 * (16 * std::max(plan.horizontal_split_groups, plan.horizontal_digit_groups) + 64));
-            const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
-            scratch.row.assign(row_len, 0);
-            scratch.stage.resize(static_cast<std::size_t>(plan.out_width) * 16);
+            horizontal_pass_buffers(plan, channels, scratch);
 #ifdef PYIMGAUG_BUILT_AVX512
             if (isa == ResizeIsa::Avx512 && !plan.horizontal_digits.empty()) {
                 avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, h.first.data(),
                                                    plan.out_width, plan.horizontal_digits.data(),
                                                    plan.horizontal_digit_groups, plan.horizontal_digit_used.data(),
-                                                   scratch.row.data(), scratch.stage.data(), dst);
+                                                   scratch.row.data(), scratch.stage.data(), false, dst);
                 break;
             }
 #endif
@@ -346,6 +385,10 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.horizontal_digit_groups = 0;
     plan.vertical_digits.clear();
     plan.vertical_digit_quads = 0;
+    plan.vertical_block_digits.clear();
+    plan.vertical_block_start.clear();
+    plan.vertical_block_count.clear();
+    plan.vertical_blocks = 0;
     if (filter == Filter::Nearest) {
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
@@ -421,6 +464,28 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     // Horizontal pass first, over only the rows the vertical pass will read.
     std::int64_t row_begin = 0, row_end = plan.in_height;
     needed_rows(plan.vertical, row_begin, row_end);
+#ifdef PYIMGAUG_BUILT_AVX512
+    if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.vertical_block_digits.empty()) {
+        // The digit loops hand over in blocks of four interleaved rows (resize_impl.hpp),
+        // plus the 16 bytes an RGB pixel's store may spill past the last block.
+        const std::int64_t rows = row_end - row_begin;
+        const std::int64_t block_bytes = 4 * out_row_bytes;
+        scratch.intermediate.resize(static_cast<std::size_t>((rows + 3) / 4 * block_bytes + 16));
+        horizontal_pass_buffers(plan, channels, scratch);
+        avx512::horizontal_u8_digits_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
+                                           plan.in_width, channels, plan.horizontal.first.data(), plan.out_width,
+                                           plan.horizontal_digits.data(), plan.horizontal_digit_groups,
+                                           plan.horizontal_digit_used.data(), scratch.row.data(),
+                                           scratch.stage.data(), true, scratch.intermediate.data());
+        avx512::vertical_u8_blocks_entry(scratch.intermediate.data(), plan.out_width * channels,
+                                         plan.vertical_block_start.data(), plan.vertical_block_count.data(),
+                                         plan.vertical_block_digits.data(), plan.vertical_blocks,
+                                         plan.vertical.first.data(), plan.vertical.count.data(),
+                                         plan.vertical.fixed.data(), plan.vertical.ksize, row_begin, plan.out_height,
+                                         dst);
+        return;
+    }
+#endif
     scratch.intermediate.resize(static_cast<std::size_t>((row_end - row_begin) * out_row_bytes));
     horizontal_pass(src.data + row_begin * src.row_stride, src.row_stride, row_end - row_begin, dtype, channels,
                     plan, isa, scratch, scratch.intermediate.data());

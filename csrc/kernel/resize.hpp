@@ -36,6 +36,13 @@ struct ResizePlan {
     std::vector<std::int32_t> vertical_digits;   // per output row, per 4 taps: 3 words of 4 digits
     int vertical_digit_quads = 0;                // groups of 4 taps per output row
     std::vector<std::uint32_t> digit_scratch;    // working memory of the digit tables' build
+    // The same vertical digits for windows widened to the horizontal pass's blocks of
+    // four rows (counted from the first row read), when that pass writes them
+    // interleaved: per output row, `vertical_blocks` x 3 words from block
+    // vertical_block_start[y] on, vertical_block_count[y] of them used.
+    std::vector<std::int32_t> vertical_block_digits;
+    std::vector<int> vertical_block_start, vertical_block_count;
+    int vertical_blocks = 0;
     int channels = 0;
     ResizeBehaviour behaviour = ResizeBehaviour::Pillow13_0;  // pass order and uint16 store
 };

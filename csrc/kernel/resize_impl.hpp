@@ -415,7 +415,14 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
 // gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
 // dword c, and three dot products with the group's digits (48 bytes of `digits`,
 // see build_digit_tables) add its four taps to the channel sums.
-template <int C>
+//
+// `interleaved` writes the result for the vertical digit loop instead of as rows:
+// rows in blocks of four from the first, each block holding, per sample (pixel x
+// channel), its four rows' bytes together, so the vertical loop reads dot-product
+// operands with plain loads. Each pixel is then one shuffle of its four rows and
+// one store (16 bytes; for RGB the last 4 are overwritten by the next pixel, and
+// the caller leaves 16 bytes of room after the last block).
+template <int C, bool interleaved>
 static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                  std::int64_t in_width, const int* first, std::int64_t out_width,
                                  const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
@@ -427,6 +434,8 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
                                  : _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,  //
                                                     0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+    // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
+    const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const std::int64_t row_bytes = in_width * C;
     const std::int64_t span = 4 * C * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
     const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
@@ -451,6 +460,7 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
         const std::int64_t pf_lines = pf_rows > 0 ? pf_rows * ((row_bytes + 63) / 64) : 0;
         const int pf_step = static_cast<int>((pf_lines + out_width - 1) / out_width);
         std::uint8_t* out = dst + r * out_width * C;
+        std::uint8_t* block = dst + r * out_width * C;  // interleaved: block r / 4, 4 * out_width * C bytes
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
             for (int q = 0; q < pf_step && pf_row < pf_rows; ++q) {
                 _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T0);
@@ -496,9 +506,16 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
             const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
             const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
             // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
-            stage_pixel(_mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256()), stage + xx * 16);
+            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
+            if (interleaved) {
+                const __m128i rows4 = _mm256_castsi256_si128(
+                    _mm256_permutevar8x32_epi32(px, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(block + xx * 4 * C), _mm_shuffle_epi8(rows4, by_sample));
+            } else {
+                stage_pixel(px, stage + xx * 16);
+            }
         }
-        store_staged_rows<C>(stage, out_width, live, out);
+        if (!interleaved) store_staged_rows<C>(stage, out_width, live, out);
     }
 }
 
@@ -570,16 +587,89 @@ static void vertical_u8_digits(const unsigned char* src, std::int64_t src_stride
     }
 }
 
+// Vertical pass over the horizontal pass's interleaved blocks (see
+// horizontal_u8_digits): a 32-byte load is 8 samples of a block's four rows, ready
+// for the dot products. Each output row's window is widened to whole blocks, the
+// rows outside it at weight 0 (`block_digits`: per output row, `blocks` x 3 words
+// from block `start[yy]` on, `nblocks[yy]` of them used).
+static void vertical_u8_blocks(const std::uint8_t* src, std::int64_t samples, const int* start, const int* nblocks,
+                               const std::int32_t* block_digits, int blocks, const int* first, const int* count,
+                               const std::int32_t* k, int ksize, std::int64_t first_row, std::int64_t out_height,
+                               std::uint8_t* dst) {
+    const std::int64_t block_bytes = 4 * samples;
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (std::int64_t yy = 0; yy < out_height; ++yy) {
+        const std::uint8_t* base = src + static_cast<std::int64_t>(start[yy]) * block_bytes;
+        const std::int32_t* wd = block_digits + yy * blocks * 3;
+        const int nb = nblocks[yy];
+        std::uint8_t* out = dst + yy * samples;
+        std::int64_t i = 0;
+        for (; i + 32 <= samples; i += 32) {
+            const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+            __m256i s00 = round, s01 = _mm256_setzero_si256(), s02 = s01;  // samples 0-7
+            __m256i s10 = round, s11 = s01, s12 = s01;                      // 8-15
+            __m256i s20 = round, s21 = s01, s22 = s01;                      // 16-23
+            __m256i s30 = round, s31 = s01, s32 = s01;                      // 24-31
+            const std::uint8_t* p = base + 4 * i;
+            for (int q = 0; q < nb; ++q, p += block_bytes) {
+                const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+                const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+                const __m256i q2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64));
+                const __m256i q3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 96));
+                const std::int32_t* wq = wd + q * 3;
+                const __m256i d0 = _mm256_set1_epi32(wq[0]), d1 = _mm256_set1_epi32(wq[1]),
+                              d2 = _mm256_set1_epi32(wq[2]);
+                s00 = _mm256_dpbusd_epi32(s00, q0, d0);
+                s01 = _mm256_dpbusd_epi32(s01, q0, d1);
+                s02 = _mm256_dpbusd_epi32(s02, q0, d2);
+                s10 = _mm256_dpbusd_epi32(s10, q1, d0);
+                s11 = _mm256_dpbusd_epi32(s11, q1, d1);
+                s12 = _mm256_dpbusd_epi32(s12, q1, d2);
+                s20 = _mm256_dpbusd_epi32(s20, q2, d0);
+                s21 = _mm256_dpbusd_epi32(s21, q2, d1);
+                s22 = _mm256_dpbusd_epi32(s22, q2, d2);
+                s30 = _mm256_dpbusd_epi32(s30, q3, d0);
+                s31 = _mm256_dpbusd_epi32(s31, q3, d1);
+                s32 = _mm256_dpbusd_epi32(s32, q3, d2);
+            }
+            const __m256i v0 = _mm256_srai_epi32(combine_digits(s00, s01, s02), kPrecisionBits);
+            const __m256i v1 = _mm256_srai_epi32(combine_digits(s10, s11, s12), kPrecisionBits);
+            const __m256i v2 = _mm256_srai_epi32(combine_digits(s20, s21, s22), kPrecisionBits);
+            const __m256i v3 = _mm256_srai_epi32(combine_digits(s30, s31, s32), kPrecisionBits);
+            // packs and packus leave 4-sample groups in the order 0 2 4 6 | 1 3 5 7.
+            const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_permutevar8x32_epi32(bytes, order));
+        }
+        // The last samples (fewer than 32): Pillow's sum tap by tap.
+        const std::int64_t rel = first[yy] - first_row;
+        const std::int32_t* wk = k + yy * ksize;
+        for (; i < samples; ++i) {
+            std::int32_t acc = 1 << (kPrecisionBits - 1);
+            for (int y = 0; y < count[yy]; ++y) {
+                const std::int64_t row = rel + y;
+                acc += static_cast<std::int32_t>(src[(row / 4) * block_bytes + 4 * i + row % 4]) * wk[y];
+            }
+            out[i] = clip8_fixed(acc);
+        }
+    }
+}
+
 void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                 std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
-                                std::uint8_t* stage, std::uint8_t* dst) {
-    if (channels == 3)
-        horizontal_u8_digits<3>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage,
-                                dst);
+                                std::uint8_t* stage, bool interleaved, std::uint8_t* dst) {
+    if (channels == 3 && interleaved)
+        horizontal_u8_digits<3, true>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
+                                      stage, dst);
+    else if (channels == 3)
+        horizontal_u8_digits<3, false>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
+                                       stage, dst);
+    else if (channels == 4 && interleaved)
+        horizontal_u8_digits<4, true>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
+                                      stage, dst);
     else if (channels == 4)
-        horizontal_u8_digits<4>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage,
-                                dst);
+        horizontal_u8_digits<4, false>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
+                                       stage, dst);
 }
 
 void vertical_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
@@ -587,6 +677,13 @@ void vertical_u8_digits_entry(const unsigned char* src, std::int64_t src_stride,
                               const std::int32_t* digits, int quads, std::int64_t out_height,
                               std::int64_t first_row, std::uint8_t* dst) {
     vertical_u8_digits(src, src_stride, samples, first, count, k, ksize, digits, quads, out_height, first_row, dst);
+}
+void vertical_u8_blocks_entry(const std::uint8_t* src, std::int64_t samples, const int* start, const int* nblocks,
+                              const std::int32_t* block_digits, int blocks, const int* first, const int* count,
+                              const std::int32_t* k, int ksize, std::int64_t first_row, std::int64_t out_height,
+                              std::uint8_t* dst) {
+    vertical_u8_blocks(src, samples, start, nblocks, block_digits, blocks, first, count, k, ksize, first_row,
+                       out_height, dst);
 }
 #endif  // PYIMGAUG_USE_VNNI
 
