@@ -478,31 +478,49 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
             const std::uint8_t* p2 = (padded ? tail[2] : in[2]) + at;
             const std::uint8_t* p3 = (padded ? tail[3] : in[3]) + at;
             const std::int8_t* w = digits + xx * groups * 48;
-            // a: rows 0 | 1, b: rows 2 | 3; one accumulator per digit.
-            __m256i a0 = round, a1 = _mm256_setzero_si256(), a2 = a1, b0 = round, b1 = a1, b2 = a1;
+            // a: rows 0 | 1, b: rows 2 | 3; one accumulator per digit, and a second
+            // set for odd groups so that each dependency chain is half the window.
+            const __m256i zero = _mm256_setzero_si256();
+            __m256i a0 = round, a1 = zero, a2 = zero, b0 = round, b1 = zero, b2 = zero;
+            __m256i c0 = zero, c1 = zero, c2 = zero, e0 = zero, e1 = zero, e2 = zero;
             const int n = used[xx];
-            for (int g = 0; g < n; ++g, w += 48) {
-                const std::int64_t o = 4 * C * g;
-                const __m256i sa = _mm256_shuffle_epi8(
-                    _mm256_inserti128_si256(
-                        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1),
-                    quads);
-                const __m256i sb = _mm256_shuffle_epi8(
-                    _mm256_inserti128_si256(
-                        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),
-                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1),
-                    quads);
-                const __m256i d0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
-                const __m256i d1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
-                const __m256i d2 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 32)));
-                a0 = _mm256_dpbusd_epi32(a0, sa, d0);
-                a1 = _mm256_dpbusd_epi32(a1, sa, d1);
-                a2 = _mm256_dpbusd_epi32(a2, sa, d2);
-                b0 = _mm256_dpbusd_epi32(b0, sb, d0);
-                b1 = _mm256_dpbusd_epi32(b1, sb, d1);
-                b2 = _mm256_dpbusd_epi32(b2, sb, d2);
+#define PYIMGAUG_DIGIT_GROUP(g, A0, A1, A2, B0, B1, B2)                                                           \
+    {                                                                                                              \
+        const std::int64_t o = 4 * C * (g);                                                                       \
+        const std::int8_t* wg = w + 48 * (g);                                                                      \
+        const __m256i sa = _mm256_shuffle_epi8(                                                                    \
+            _mm256_inserti128_si256(                                                                               \
+                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),                 \
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1),                                     \
+            quads);                                                                                                \
+        const __m256i sb = _mm256_shuffle_epi8(                                                                    \
+            _mm256_inserti128_si256(                                                                               \
+                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),                 \
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1),                                     \
+            quads);                                                                                                \
+        const __m256i d0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg)));     \
+        const __m256i d1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg + 16))); \
+        const __m256i d2 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg + 32))); \
+        A0 = _mm256_dpbusd_epi32(A0, sa, d0);                                                                      \
+        A1 = _mm256_dpbusd_epi32(A1, sa, d1);                                                                      \
+        A2 = _mm256_dpbusd_epi32(A2, sa, d2);                                                                      \
+        B0 = _mm256_dpbusd_epi32(B0, sb, d0);                                                                      \
+        B1 = _mm256_dpbusd_epi32(B1, sb, d1);                                                                      \
+        B2 = _mm256_dpbusd_epi32(B2, sb, d2);                                                                      \
+    }
+            int g = 0;
+            for (; g + 2 <= n; g += 2) {
+                PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+                PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2, e0, e1, e2)
             }
+            if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+#undef PYIMGAUG_DIGIT_GROUP
+            a0 = _mm256_add_epi32(a0, c0);
+            a1 = _mm256_add_epi32(a1, c1);
+            a2 = _mm256_add_epi32(a2, c2);
+            b0 = _mm256_add_epi32(b0, e0);
+            b1 = _mm256_add_epi32(b1, e1);
+            b2 = _mm256_add_epi32(b2, e2);
             const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
             const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
             // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
