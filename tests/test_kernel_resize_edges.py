@@ -96,3 +96,19 @@ def test_coefficient_memo_changes_nothing(resample):
     assert first.tobytes() == again.tobytes()
     for i, img in enumerate(images):
         assert np.array_equal(first[i], kr.pillow_resize(img, (17, 23), resample))
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("resample", ["bilinear", "bicubic", "lanczos"])
+def test_tall_images_whose_height_shrinks_most(resample, channels):
+    # Pillow 13 resizes these vertical pass first (the height shrinks by more than
+    # twice as many pixels as the width); the kernel then interleaves the source
+    # rows in blocks of four for its vertical loop. Under older Pillow releases the
+    # same shapes run horizontal first, and must equal that Pillow just the same.
+    rng = np.random.default_rng(_seed("tall", resample, channels))
+    for out_w in range(1, 14):
+        for out_h in (1, 2, 3, 5, 8, 9):
+            src = kr.random_image(rng, (1, 6 * out_h + 3 + out_w % 4, out_w + 1 + out_w % 3, channels), np.uint8)
+            _check(src, (out_h, out_w), resample)
+    wide = kr.random_image(rng, (1, 97, 70, channels), np.uint8)  # rows longer than 32 bytes, and a remainder
+    _check(wide, (11, 61), resample)

@@ -447,6 +447,28 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     if (vertical_first) {
         const std::int64_t mid_stride = plan.in_width * channels * sample_bytes;
         scratch.intermediate.resize(static_cast<std::size_t>(plan.out_height * mid_stride));
+#ifdef PYIMGAUG_BUILT_AVX512
+        if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.vertical_block_digits.empty()) {
+            // The vertical digit loop reads rows interleaved in blocks of four; here no
+            // horizontal pass writes them so, and interleaving once beats doing it for
+            // every output row that reads a row (about filter support x 2 of them).
+            std::int64_t row_begin = 0, row_end = plan.in_height;
+            needed_rows(plan.vertical, row_begin, row_end);
+            const std::int64_t rows = row_end - row_begin;
+            scratch.blocks.resize(static_cast<std::size_t>((rows + 3) / 4 * 4 * mid_stride));
+            avx512::interleave_row_blocks_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
+                                                mid_stride, scratch.blocks.data());
+            avx512::vertical_u8_blocks_entry(scratch.blocks.data(), plan.in_width * channels,
+                                             plan.vertical_block_start.data(), plan.vertical_block_count.data(),
+                                             plan.vertical_block_digits.data(), plan.vertical_blocks,
+                                             plan.vertical.first.data(), plan.vertical.count.data(),
+                                             plan.vertical.fixed.data(), plan.vertical.ksize, row_begin,
+                                             plan.out_height, scratch.intermediate.data());
+            horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,
+                            scratch, dst);
+            return;
+        }
+#endif
         vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, isa, scratch,
                       scratch.intermediate.data());
         horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,

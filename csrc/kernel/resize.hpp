@@ -59,6 +59,7 @@ bool vertical_pass_first(ResizeBehaviour behaviour, std::int64_t in_height, std:
 // Per-thread scratch memory for a resize; grows, never shrinks, within one call.
 struct ResizeScratch {
     std::vector<unsigned char> intermediate;  // horizontal pass result
+    std::vector<std::uint8_t> blocks;         // source rows interleaved in fours (vertical pass first)
     std::vector<unsigned char> row;           // one zero-padded input row
     std::vector<std::uint8_t> stage;          // the AVX2 horizontal loops' output pixels, 16 bytes each
     std::vector<double> accum;                // vertical pass accumulators (16-bit, float)

@@ -672,6 +672,49 @@ static void vertical_u8_blocks(const std::uint8_t* src, std::int64_t samples, co
     }
 }
 
+// Interleaves `rows` rows of `row_bytes` bytes into blocks of four (the layout
+// vertical_u8_blocks reads: per byte position, the four rows' bytes together), the
+// rows past the last repeated from it. For the vertical-first order of a resize,
+// where no horizontal pass comes first to write that layout.
+static void interleave_row_blocks(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                  std::int64_t row_bytes, std::uint8_t* dst) {
+    for (std::int64_t r = 0; r < rows; r += 4) {
+        const unsigned char* a = src + r * src_stride;
+        const unsigned char* b = r + 1 < rows ? a + src_stride : a;
+        const unsigned char* c = r + 2 < rows ? a + 2 * src_stride : b;
+        const unsigned char* d = r + 3 < rows ? a + 3 * src_stride : c;
+        std::uint8_t* out = dst + r * row_bytes;
+        std::int64_t i = 0;
+        for (; i + 32 <= row_bytes; i += 32) {
+            const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+            const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+            const __m256i vc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i));
+            const __m256i vd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i));
+            const __m256i ab_lo = _mm256_unpacklo_epi8(va, vb), ab_hi = _mm256_unpackhi_epi8(va, vb);
+            const __m256i cd_lo = _mm256_unpacklo_epi8(vc, vd), cd_hi = _mm256_unpackhi_epi8(vc, vd);
+            // Bytes 0-3 | 16-19, 4-7 | 20-23, 8-11 | 24-27, 12-15 | 28-31 of the four rows.
+            const __m256i q0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), q1 = _mm256_unpackhi_epi16(ab_lo, cd_lo);
+            const __m256i q2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), q3 = _mm256_unpackhi_epi16(ab_hi, cd_hi);
+            __m256i* o = reinterpret_cast<__m256i*>(out + 4 * i);
+            _mm256_storeu_si256(o, _mm256_permute2x128_si256(q0, q1, 0x20));
+            _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(q2, q3, 0x20));
+            _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(q0, q1, 0x31));
+            _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(q2, q3, 0x31));
+        }
+        for (; i < row_bytes; ++i) {
+            out[4 * i] = a[i];
+            out[4 * i + 1] = b[i];
+            out[4 * i + 2] = c[i];
+            out[4 * i + 3] = d[i];
+        }
+    }
+}
+
+void interleave_row_blocks_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                 std::int64_t row_bytes, std::uint8_t* dst) {
+    interleave_row_blocks(src, src_stride, rows, row_bytes, dst);
+}
+
 void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                 std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
