@@ -160,7 +160,7 @@ def _kernel_resize(img, width_height, interpolation):
     mode = img.mode
     if mode not in ("L", "RGB", "RGBA"):
         return None
-    x = np.asarray(img)
+    x = _uint8_pixels(img)
     if mode == "RGBA" and interpolation != "nearest" and not bool((x[..., 3] == 255).all()):
         return None
     from .._kernel import transform_batch
