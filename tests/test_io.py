@@ -135,11 +135,13 @@ def test_decode_for_batch_feeds_the_reference_pixels(kimage, files, src, color_m
         assert not resized
 
 
+@pytest.mark.pillow_matrix
 @pytest.mark.parametrize("block_size", [None, 4096])
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
 def test_uint8_pixels_are_numpys_view_of_the_image(mode, block_size):
     """The one-call raw-encoder copy gives np.asarray(img)'s bytes, also for
-    images Pillow stores in many memory blocks (a 4 KiB block size forces it)."""
+    images Pillow stores in many memory blocks (a 4 KiB block size forces it).
+    It uses Pillow's encoder objects (as `tobytes` does), hence the Pillow matrix."""
     channels = len(mode)
     rng = np.random.default_rng(7)
     old = Image.core.get_block_size()
