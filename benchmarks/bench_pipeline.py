@@ -22,11 +22,17 @@ rounds).
 The thread columns say, per row: threads that build batches, and the decode
 and kernel threads one batch uses (pyimgaug's budget at 1 batch in flight).
 
-The time split runs one epoch of the exact path on 1 builder in parts: the
-decode stage, the kernel's resize alone, the warp call alone (on the resized
-images: bit-identical, as the kernel's resize rounds to uint8 either way),
-and the rest (parameter draws, listing look-ups, labels, copies): an epoch
-of next() minus the three.
+The time split runs one epoch of the exact and the fast path on 1 builder in
+parts, in ms/image, each batch's parts back to back so that they meet the
+same machine: Pillow's decode floor on the batch's files, our decode stage,
+the kernel's resize alone and warp alone (on the resized images:
+bit-identical, as the kernel's resize rounds to uint8 either way; checked),
+the one resize+warp call that the batch makes, and the rest (parameter
+draws, listing look-ups, labels, copies): the whole batch as next() builds it
+minus decode and that call.  On one core the clock is the process's CPU time
+(other processes on a shared machine do not inflate it).  It then says what the kernel call may cost for the targets (exact >=
+0.75 of Pillow's decode-only rate, fast >= 0.9 of its draft decode rate).
+`--split-only` runs just the split (--rounds times, medians).
 
 `--cores 1,2,4` instead sweeps pinned core counts: each count runs in a child
 process pinned to that many CPUs (os.sched_setaffinity), where rows take
@@ -128,17 +134,22 @@ def keras_row(kimage, root, n, threads, batch_size):
     return lambda: _timed(run_threads, n)
 
 
+def floor_one(p, draft=False, resize=False):
+    """Pillow alone on one file: decode (at a draft scale), convert to RGB (, resize)."""
+    with open(p, "rb") as f:
+        img = Image.open(f)
+        if draft and img.format == "JPEG":
+            img.draft(img.mode, (TARGET[1], TARGET[0]))
+        img = img.convert("RGB")
+        if resize:
+            img = img.resize((TARGET[1], TARGET[0]), Image.LANCZOS)
+        img.load()
+    return img
+
+
 def floor_row(paths, threads, draft, resize):
     def one(p):
-        with open(p, "rb") as f:
-            img = Image.open(f)
-            if draft and img.format == "JPEG":
-                img.draft(img.mode, (TARGET[1], TARGET[0]))
-            img = img.convert("RGB")
-            if resize:
-                img = img.resize((TARGET[1], TARGET[0]), Image.LANCZOS)
-            img.load()
-        return img
+        return floor_one(p, draft, resize)
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
     def run():
@@ -202,36 +213,110 @@ def cache_row(pyimgaug, root, n, batch_size, cache_dir):
     return measure, info
 
 
+SPLIT_PARTS = ("floor", "decode", "resize", "warp", "kernel", "batch",
+               "floor_draft", "decode_fast", "kernel_fast", "batch_fast")
+
+
 def time_split(pyimgaug, root, batch_size):
-    """Seconds of one epoch (1 builder): (decode, resize, warp, whole epoch of next())."""
+    """Seconds of one epoch's parts on 1 builder: ({part: seconds}, clock name).
+
+    Per batch, back to back (so that each part meets the same machine): Pillow's
+    decode floor on the batch's files ("floor", as floor_row), our decode stage
+    ("decode"), the kernel's resize alone and the warp alone on the resized
+    images, the one resize+warp call that the batch makes ("kernel"), and the
+    whole batch as next() builds it ("batch"); then the same for decode="fast".
+    On one core the clock is the process's CPU time, which other processes on
+    a shared machine do not inflate (everything runs on the calling thread);
+    on more, wall time.
+    """
     from pyimgaug.pipeline import budget
     from pyimgaug.pipeline import decode as stage
     from pyimgaug.pipeline.params import sample_params
     from pyimgaug.pipeline.batch import augment_batch
     it = _flow(pyimgaug, root, batch_size, workers=0)
+    fast = _flow(pyimgaug, root, batch_size, workers=0, decode="fast")
+    key = it._sample_key(0)
     gen = it.image_data_generator
     it._set_index_array()
     batches = [it.index_array[i * batch_size:(i + 1) * batch_size] for i in range(len(it))]
-    d = rs = w = 0.0
-    for idx in batches:
-        t0 = time.perf_counter()
-        decoded = stage.load_stage([it.filepaths[j] for j in idx], "rgb", TARGET, "lanczos")
-        t1 = time.perf_counter()
+    t = dict.fromkeys(SPLIT_PARTS, 0.0)
+    one_core = budget.cores() == 1
+    clock = time.process_time if one_core else time.perf_counter
+
+    def kernel_call(images, params):
+        # What the iterator's batch does with decoded images (one call).
+        return augment_batch(gen, images, params, TARGET, data_format=it.data_format,
+                             resize_to=TARGET, resample="lanczos", work_dtype="float32",
+                             out_dtype=it.dtype)
+
+    for b, idx in enumerate(batches):
+        paths = [it.filepaths[j] for j in idx]
+        params = sample_params(gen, len(idx), TARGET, key, ids=idx)
+        t0 = clock()
+        for p in paths:
+            floor_one(p)
+        t1 = clock()
+        decoded = stage.load_stage(paths, "rgb", TARGET, "lanczos")
+        t2 = clock()
         small = pyimgaug.transform_batch([x for x, _ in decoded], resize_to=TARGET,
                                          resample="lanczos", dtype="uint8",
                                          num_threads=budget.kernel_threads())
-        t2 = time.perf_counter()
-        params = sample_params(gen, len(idx), TARGET, it._sample_key(0), ids=idx)
-        t3 = time.perf_counter()
-        augment_batch(gen, small, params, TARGET)
-        t4 = time.perf_counter()
-        d += t1 - t0
-        rs += t2 - t1
-        w += t4 - t3
-    t0 = time.perf_counter()
-    for _ in range(len(it)):
-        next(it)
-    return d, rs, w, time.perf_counter() - t0
+        t3 = clock()
+        warped = augment_batch(gen, small, params, TARGET)
+        t4 = clock()
+        one_call = kernel_call([x for x, _ in decoded], params)
+        t5 = clock()
+        for p in paths:
+            floor_one(p, draft=True)
+        t6 = clock()
+        decoded = stage.load_stage(paths, "rgb", TARGET, "lanczos", decode="fast")
+        t7 = clock()
+        kernel_call([x for x, _ in decoded], params)
+        t8 = clock()
+        whole = it._build_batch(idx, key)
+        t9 = clock()
+        fast._build_batch(idx, key)
+        t10 = clock()
+        if b == 0:
+            # The split is only meaningful if the parts make the same batch.
+            assert np.array_equal(warped, one_call), "resize then warp != the one call"
+            assert np.array_equal(whole[0], one_call), "the batch != its parts"
+        for part, dt in zip(("floor", "decode", "resize", "warp", "kernel", "floor_draft",
+                             "decode_fast", "kernel_fast", "batch", "batch_fast"),
+                            (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7,
+                             t9 - t8, t10 - t9)):
+            t[part] += dt
+    return t, "CPU time (1 core)" if one_core else "wall time"
+
+
+def print_split(split, n, cores, clock):
+    """The time split in ms/image, and what the kernel call must cost for the targets."""
+    ms = {k: 1e3 * v / n for k, v in split.items()}
+    rest = ms["batch"] - ms["decode"] - ms["kernel"]
+    rest_fast = ms["batch_fast"] - ms["decode_fast"] - ms["kernel_fast"]
+    print("time split, 1 builder, %d cores, ms/image of %s (each batch's parts back to back; "
+          "rest = the whole batch minus decode and the one kernel call):" % (cores, clock))
+    print("  exact: batch %.3f = decode %.3f (%.0f%%) + kernel %.3f (%.0f%%; resize alone %.3f, "
+          "warp alone %.3f) + rest %.3f (%.0f%%)"
+          % (ms["batch"], ms["decode"], 100 * ms["decode"] / ms["batch"], ms["kernel"],
+             100 * ms["kernel"] / ms["batch"], ms["resize"], ms["warp"], rest,
+             100 * rest / ms["batch"]))
+    print("  fast:  batch %.3f = decode %.3f (%.0f%%) + kernel %.3f (%.0f%%) + rest %.3f (%.0f%%)"
+          % (ms["batch_fast"], ms["decode_fast"], 100 * ms["decode_fast"] / ms["batch_fast"],
+             ms["kernel_fast"], 100 * ms["kernel_fast"] / ms["batch_fast"], rest_fast,
+             100 * rest_fast / ms["batch_fast"]))
+    print("  Pillow decode floor %.3f, draft floor %.3f; our decode stage / floor: exact %.2f, "
+          "fast %.2f" % (ms["floor"], ms["floor_draft"], ms["decode"] / ms["floor"],
+                         ms["decode_fast"] / ms["floor_draft"]))
+    for name, floor, target, dec, ker, rst in (
+            ("exact", ms["floor"], 0.75, ms["decode"], ms["kernel"], rest),
+            ("fast", ms["floor_draft"], 0.9, ms["decode_fast"], ms["kernel_fast"], rest_fast)):
+        budget_ms = floor / target - dec - rst
+        print("  %s >= %.2f of its floor: batch <= %.3f / %.2f = %.3f ms, so the kernel call "
+              "<= %.3f - %.3f - %.3f = %.3f ms (now %.3f: %s)"
+              % (name, target, floor, target, floor / target, floor / target, dec, rst, budget_ms,
+                 ker, "met" if ker <= budget_ms else "%.0f%% less" % (100 * (1 - budget_ms / ker))
+                 if budget_ms > 0 else "out of reach by the kernel alone"))
 
 
 def fast_decode_psnr(pyimgaug, root, batch_size):
@@ -330,6 +415,7 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--dir", help="keep the dataset here (default: a temporary folder)")
     ap.add_argument("--cores", help="sweep these pinned core counts instead, e.g. 1,2,4")
+    ap.add_argument("--split-only", action="store_true", help="run only the time split")
     args = ap.parse_args(argv)
     if args.cores:
         try:
@@ -383,6 +469,14 @@ def main(argv=None):
                  % counts, min(max(s) for s in sizes), max(max(s) for s in sizes), TARGET[0],
                  TARGET[1], args.batch_size))
         bs, R = args.batch_size, args.rounds
+        if args.split_only:
+            time_split(pyimgaug, root, bs)  # warms up (pools, page cache); not counted
+            splits = [time_split(pyimgaug, root, bs) for _ in range(R)]
+            print_split({k: statistics.median(sp[k] for sp, _ in splits) for k in SPLIT_PARTS}, n,
+                        cores, splits[0][1])
+            print("(median of %d rounds; load average %s)"
+                  % (R, " ".join("%.2f" % v for v in os.getloadavg())))
+            return
         kshare = lambda w: max(1, cores // w)  # noqa: E731 - budget at w batches in flight
         specs = []  # (label, builders, decode thr/batch, kernel thr/batch, measure)
         if kimage is not None:
@@ -433,7 +527,7 @@ def main(argv=None):
                 rows.append(("pyimgaug exact, disk cache, next run ep 1", 1, 0, cores,
                              statistics.median([x[2] for x in res])))
         info = {"memory": mem_info, "disk": disk_info}
-        d, rs, wp, t = (statistics.median(x) for x in zip(*splits))
+        split = {k: statistics.median(sp[k] for sp, _ in splits) for k in SPLIT_PARTS}
         psnr, same = fast_decode_psnr(pyimgaug, root, bs)
     finally:
         if tmp is not None:
@@ -454,9 +548,7 @@ def main(argv=None):
           "that many builders; 'workers=W': flow_from_directory(workers=W), W threads building "
           "batches ahead, 0 = the caller builds)" % (R, n))
     print()
-    print("time split, pyimgaug exact, 1 builder, %d cores (median epoch %.2f s): decode %.0f%%, "
-          "resize %.0f%%, warp %.0f%%, rest %.0f%% (rest: an epoch of next() minus the three)"
-          % (cores, t, 100 * d / t, 100 * rs / t, 100 * wp / t, 100 * max(0.0, t - d - rs - wp) / t))
+    print_split(split, n, cores, splits[0][1])
     r = {label: rate for label, _, _, _, rate in rows}
     print("fast decode vs exact, unaugmented %dx%d lanczos: %d images changed, PSNR median %.1f dB, "
           "mean %.1f dB, min %.1f dB; %d images identical (PNG, or JPEG under twice the target)"

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import pyimgaug
-from pyimgaug.pipeline.io import decode_for_batch
+from pyimgaug.pipeline.io import _uint8_pixels, decode_for_batch
 
 from conftest import write_image
 
@@ -133,6 +133,32 @@ def test_decode_for_batch_feeds_the_reference_pixels(kimage, files, src, color_m
         assert resized == (interpolation != "nearest")
     if src in ("L", "RGB", "P"):
         assert not resized
+
+
+@pytest.mark.pillow_matrix
+@pytest.mark.parametrize("block_size", [None, 4096])
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_uint8_pixels_are_numpys_view_of_the_image(mode, block_size):
+    """The one-call raw-encoder copy gives np.asarray(img)'s bytes, also for
+    images Pillow stores in many memory blocks (a 4 KiB block size forces it).
+    It uses Pillow's encoder objects (as `tobytes` does), hence the Pillow matrix."""
+    channels = len(mode)
+    rng = np.random.default_rng(7)
+    old = Image.core.get_block_size()
+    if block_size:
+        Image.core.set_block_size(block_size)
+    try:
+        for h, w in [(1, 1), (3, 7), (401, 603), (1, 2049), (700, 3)]:
+            a = rng.integers(0, 256, (h, w, channels), dtype=np.uint8)
+            img = Image.frombytes(mode, (w, h), a.tobytes())
+            x = _uint8_pixels(img)
+            assert x.dtype == np.uint8 and x.shape == (h, w, channels)
+            np.testing.assert_array_equal(x, a)
+            np.testing.assert_array_equal(x, np.asarray(img).reshape(h, w, channels))
+    finally:
+        Image.core.set_block_size(old)
+    # An empty image takes np.asarray's path (the encoder refuses a 0-byte buffer).
+    assert _uint8_pixels(Image.new(mode, (0, 4))).shape == (4, 0, channels)
 
 
 def test_decode_for_batch_opaque_rgba_goes_to_the_kernel(tmp_path):

@@ -160,7 +160,7 @@ def _kernel_resize(img, width_height, interpolation):
     mode = img.mode
     if mode not in ("L", "RGB", "RGBA"):
         return None
-    x = np.asarray(img)
+    x = _uint8_pixels(img)
     if mode == "RGBA" and interpolation != "nearest" and not bool((x[..., 3] == 255).all()):
         return None
     from .._kernel import transform_batch
@@ -268,6 +268,35 @@ def save_img(path, x, data_format="channels_last", file_format=None, scale=True,
     img.save(path, format=file_format, **kwargs)
 
 
+def _uint8_pixels(img):
+    """`np.asarray(img)` of a loaded 8-bit L, RGB or RGBA image, with one copy fewer.
+
+    `np.asarray` goes through `Image.tobytes()`, which packs the pixels in
+    64 KiB pieces and then joins them: a second copy of the whole image and
+    one Python call per piece.  Here Pillow's raw encoder (the one `tobytes`
+    uses, with the same packer, so the same bytes) packs the image in one
+    call into one buffer of exactly its size, which the array then shares.
+    Where that does not happen as expected (an empty image, a Pillow whose
+    encoder API differs), `np.asarray` does it.
+    """
+    w, h = img.size
+    channels = len(img.mode)  # "L", "RGB", "RGBA": one byte per channel
+    try:
+        encoder = pil_image._getencoder(img.mode, "raw", img.mode)
+        try:
+            encoder.setimage(img.im, (0, 0, w, h))
+            written, status, data = encoder.encode(w * h * channels)
+        finally:
+            encoder.cleanup()
+    except (AttributeError, TypeError, ValueError, SystemError, OSError):
+        written, status = -1, 0
+    if status != 1 or written != w * h * channels or len(data) != written:  # 1: the whole image
+        x = np.asarray(img)
+    else:
+        x = np.frombuffer(data, dtype=np.uint8).reshape(h, w, channels)
+    return x.reshape(h, w, channels)
+
+
 def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact", on_bad=None):
     """Decodes one file for a batch.
 
@@ -301,9 +330,9 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
         if needs_resize:
             check_interpolation(interpolation)
         if img.mode in ("L", "RGB"):
-            return img_to_array(img, dtype=np.uint8), False
+            return _uint8_pixels(img), False
         if img.mode == "RGBA":
-            x = np.asarray(img, dtype=np.uint8)
+            x = _uint8_pixels(img)
             if not needs_resize or interpolation == "nearest" or bool((x[..., 3] == 255).all()):
                 # Premultiplying by an opaque alpha is the identity.
                 return x, False
