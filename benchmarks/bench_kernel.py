@@ -370,6 +370,9 @@ class PillowSimdWorker:
         self.proc.wait(timeout=60)
 
 
+RESIZE_REPEAT, RESIZE_BLOCKS = 21, 7  # section B: at least 21 timed calls per path, in 7 blocks
+
+
 def resize_sources():
     """32 photographs of 300-800 px a side (scikit-image samples, resized by Pillow)."""
     from PIL import Image
@@ -430,7 +433,9 @@ def workload_resize(args, cpus, simd):
         if simd is not None:
             ds = np.abs(simd.result(flt, size_wh).astype(np.int64) - ref)
             row["simd_differ"], row["simd_maxdiff"] = int((ds > 0).sum()), int(ds.max())
-        row["times"] = time_interleaved_blocks(paths, args.repeat, args.warmup)
+        # Resizes of 5-20 ms against another process's: more, shorter blocks, so that
+        # both meet the same spells of a shared machine's slowdowns.
+        row["times"] = time_interleaved_blocks(paths, max(args.repeat, RESIZE_REPEAT), 1, blocks=RESIZE_BLOCKS)
         rows[flt] = row
     heights = [s.shape[0] for s in sources]
     widths = [s.shape[1] for s in sources]
@@ -556,7 +561,8 @@ def report_resize(args, cpus):
               "in the same interleaved blocks")
     else:
         print(f"  Pillow-SIMD: skipped -- {skipped}")
-    print(f"  pyimgaug resize loops: {resize_loops()}")
+    print(f"  pyimgaug resize loops: {resize_loops()}; timing: median of {max(args.repeat, RESIZE_REPEAT)} calls "
+          f"per path in {RESIZE_BLOCKS} interleaved blocks (1 warm-up call per path per block)")
     print(f"  {'filter':9s} {'Pillow ms':>10s} {'SIMD ms':>9s} {'pyimgaug ms':>12s} {'vs Pillow':>10s} "
           f"{'vs SIMD':>8s} {'first call':>11s} {'vs SIMD':>8s}   samples differing from Pillow: "
           "pyimgaug / Pillow-SIMD (max|diff|)")
