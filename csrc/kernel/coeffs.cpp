@@ -71,6 +71,47 @@ FilterDef filter_def(Filter f) {
 
 }  // namespace
 
+namespace {
+
+// The weight loop, instantiated per filter so that the filter function is inlined
+// (the same operations in the same order: inlining changes no value).
+template <double (*Fn)(double)>
+void fill_axis_weights(std::int64_t in_size, double in0, double scale, double filterscale, double support, int ksize,
+                       AxisCoeffs& out) {
+    const std::int64_t out_size = out.out_size;
+    const double ss = 1.0 / filterscale;
+    for (std::int64_t xx = 0; xx < out_size; ++xx) {
+        const double center = in0 + (static_cast<double>(xx) + 0.5) * scale;
+        // Pillow rounds the window edges by truncation after adding 0.5.
+        std::int64_t xmin = static_cast<std::int64_t>(center - support + 0.5);
+        if (xmin < 0) xmin = 0;
+        std::int64_t xmax = static_cast<std::int64_t>(center + support + 0.5);
+        if (xmax > in_size) xmax = in_size;
+        xmax -= xmin;
+        if (xmax > ksize) xmax = ksize;  // cannot happen with Pillow's arithmetic; keeps tables in bounds
+        if (xmax < 0) xmax = 0;
+        double* k = &out.weights[static_cast<std::size_t>(xx) * ksize];
+        double ww = 0.0;
+        for (std::int64_t x = 0; x < xmax; ++x) {
+            const double w = Fn((static_cast<double>(x + xmin) - center + 0.5) * ss);
+            k[x] = w;
+            ww += w;
+        }
+        for (std::int64_t x = 0; x < xmax; ++x) {
+            if (ww != 0.0) k[x] /= ww;
+        }
+        std::int32_t* kf = &out.fixed[static_cast<std::size_t>(xx) * ksize];
+        for (std::int64_t x = 0; x < xmax; ++x) {
+            const double v = k[x] * static_cast<double>(1 << kPrecisionBits);
+            kf[x] = static_cast<std::int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
+        }
+        out.first[static_cast<std::size_t>(xx)] = static_cast<int>(xmin);
+        out.count[static_cast<std::size_t>(xx)] = static_cast<int>(xmax);
+    }
+}
+
+}  // namespace
+
 bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out) {
     const FilterDef def = filter_def(filter);
     // Pillow passes the box edges as floats; the scale is computed in double from them.
@@ -90,34 +131,13 @@ bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filte
     out.weights.assign(static_cast<std::size_t>(out_size) * ksize, 0.0);
     out.fixed.assign(static_cast<std::size_t>(out_size) * ksize, 0);
 
-    const double ss = 1.0 / filterscale;
-    for (std::int64_t xx = 0; xx < out_size; ++xx) {
-        const double center = in0 + (static_cast<double>(xx) + 0.5) * scale;
-        // Pillow rounds the window edges by truncation after adding 0.5.
-        std::int64_t xmin = static_cast<std::int64_t>(center - support + 0.5);
-        if (xmin < 0) xmin = 0;
-        std::int64_t xmax = static_cast<std::int64_t>(center + support + 0.5);
-        if (xmax > in_size) xmax = in_size;
-        xmax -= xmin;
-        if (xmax > ksize) xmax = ksize;  // cannot happen with Pillow's arithmetic; keeps tables in bounds
-        if (xmax < 0) xmax = 0;
-        double* k = &out.weights[static_cast<std::size_t>(xx) * ksize];
-        double ww = 0.0;
-        for (std::int64_t x = 0; x < xmax; ++x) {
-            const double w = def.fn((static_cast<double>(x + xmin) - center + 0.5) * ss);
-            k[x] = w;
-            ww += w;
-        }
-        for (std::int64_t x = 0; x < xmax; ++x) {
-            if (ww != 0.0) k[x] /= ww;
-        }
-        std::int32_t* kf = &out.fixed[static_cast<std::size_t>(xx) * ksize];
-        for (std::int64_t x = 0; x < xmax; ++x) {
-            const double v = k[x] * static_cast<double>(1 << kPrecisionBits);
-            kf[x] = static_cast<std::int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
-        }
-        out.first[static_cast<std::size_t>(xx)] = static_cast<int>(xmin);
-        out.count[static_cast<std::size_t>(xx)] = static_cast<int>(xmax);
+    switch (filter) {
+        case Filter::Box: fill_axis_weights<box_filter>(in_size, in0, scale, filterscale, support, ksize, out); break;
+        case Filter::Bilinear: fill_axis_weights<bilinear_filter>(in_size, in0, scale, filterscale, support, ksize, out); break;
+        case Filter::Hamming: fill_axis_weights<hamming_filter>(in_size, in0, scale, filterscale, support, ksize, out); break;
+        case Filter::Bicubic: fill_axis_weights<bicubic_filter>(in_size, in0, scale, filterscale, support, ksize, out); break;
+        case Filter::Lanczos: fill_axis_weights<lanczos_filter>(in_size, in0, scale, filterscale, support, ksize, out); break;
+        case Filter::Nearest: return false;
     }
     return true;
 }
@@ -165,34 +185,25 @@ AxisCache& axis_cache() {
 
 }  // namespace
 
-bool cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out) {
+std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter) {
     const CacheKey key{in_size, out_size, static_cast<int>(filter)};
     AxisCache& cache = axis_cache();
-    std::shared_ptr<const AxisCoeffs> hit;
     {
         std::lock_guard<std::mutex> lock(cache.mutex);
         auto it = cache.index.find(key);
         if (it != cache.index.end()) {
             cache.order.splice(cache.order.begin(), cache.order, it->second);
-            hit = it->second->second;
+            return it->second->second;
         }
     }
-    if (hit) {
-        out.out_size = hit->out_size;
-        out.ksize = hit->ksize;
-        out.first.assign(hit->first.begin(), hit->first.end());
-        out.count.assign(hit->count.begin(), hit->count.end());
-        out.weights.assign(hit->weights.begin(), hit->weights.end());
-        out.fixed.assign(hit->fixed.begin(), hit->fixed.end());
-        return true;
-    }
-    if (!build_axis_coeffs(in_size, out_size, filter, out)) return false;
-    auto copy = std::make_shared<const AxisCoeffs>(out);
-    const std::size_t size = table_bytes(*copy);
-    if (size > kCacheBytes / 4) return true;  // a freak size would evict everything else
+    auto table = std::make_shared<AxisCoeffs>();
+    if (!build_axis_coeffs(in_size, out_size, filter, *table)) return nullptr;
+    const std::size_t size = table_bytes(*table);
+    if (size > kCacheBytes / 4) return table;  // a freak size would evict everything else
     std::lock_guard<std::mutex> lock(cache.mutex);
-    if (cache.index.count(key)) return true;  // another thread built it meanwhile
-    cache.order.emplace_front(key, std::move(copy));
+    auto it = cache.index.find(key);
+    if (it != cache.index.end()) return it->second->second;  // another thread built it meanwhile
+    cache.order.emplace_front(key, table);
     cache.index.emplace(key, cache.order.begin());
     cache.bytes += size;
     while (cache.bytes > kCacheBytes && !cache.order.empty()) {
@@ -200,7 +211,7 @@ bool cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filt
         cache.index.erase(cache.order.back().first);
         cache.order.pop_back();
     }
-    return true;
+    return table;
 }
 
 void clear_axis_coeffs_cache() {

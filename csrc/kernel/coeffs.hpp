@@ -2,6 +2,7 @@
 // that a uint8 resize is bit-identical to Pillow's Image.resize.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "types.hpp"
@@ -31,8 +32,9 @@ bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filte
 // build_axis_coeffs through a process-wide memo: a training loop resizes the same
 // few sizes again and again (datasets repeat their sizes, epochs repeat their
 // files), and the filters' sin() calls are a good part of a resize's cost. Tables
-// are copied out of the memo, so callers own theirs. Bounded in bytes; thread-safe.
-bool cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out);
+// are immutable and shared; null when the table would be absurdly large. Bounded
+// in bytes (an evicted table lives on while a plan holds it); thread-safe.
+std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter);
 
 // Empties the memo (for benchmarks that time the first call of a size).
 void clear_axis_coeffs_cache();

@@ -114,7 +114,7 @@ bool all_split(const AxisCoeffs& axis) {
 // per output, groups of 16 taps in order, 16 high parts then 16 low parts; `used`
 // counts the groups. Units past an output's window are zero and never read.
 void build_split_table(ResizePlan& plan) {
-    const AxisCoeffs& h = plan.horizontal;
+    const AxisCoeffs& h = plan.horizontal();
     plan.horizontal_split.clear();
     plan.horizontal_split_used.clear();
     plan.horizontal_split_groups = 0;
@@ -187,7 +187,7 @@ bool digit_words(const AxisCoeffs& axis, int quads, std::vector<std::uint32_t>& 
 // first row the vertical pass reads (see ResizePlan). Only called once every
 // vertical weight is known to split.
 void build_vertical_block_digits(ResizePlan& plan) {
-    const AxisCoeffs& v = plan.vertical;
+    const AxisCoeffs& v = plan.vertical();
     const std::int64_t row0 = v.first.empty() ? 0 : v.first.front();
     const std::size_t n_out = static_cast<std::size_t>(v.out_size);
     plan.vertical_block_start.resize(n_out);
@@ -222,7 +222,7 @@ void build_vertical_block_digits(ResizePlan& plan) {
 // Vertical: per output row and per group of 4 taps, the 3 words. A table stays
 // empty when some weight does not split.
 void build_digit_tables(ResizePlan& plan, std::vector<std::uint32_t>& words) {
-    const AxisCoeffs& h = plan.horizontal;
+    const AxisCoeffs& h = plan.horizontal();
     if (plan.channels == 3 || plan.channels == 4) {
         const int groups = (h.ksize + 3) / 4;
         if (digit_words(h, groups, words)) {
@@ -237,7 +237,7 @@ void build_digit_tables(ResizePlan& plan, std::vector<std::uint32_t>& words) {
                     (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
         }
     }
-    const AxisCoeffs& v = plan.vertical;
+    const AxisCoeffs& v = plan.vertical();
     const int quads = (v.ksize + 3) / 4;
     if (digit_words(v, quads, words)) {
         plan.vertical_digit_quads = quads;
@@ -268,7 +268,7 @@ void horizontal_pass_buffers(const ResizePlan& plan, int channels, ResizeScratch
 // Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
 void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
                      const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch, unsigned char* dst) {
-    const AxisCoeffs& h = plan.horizontal;
+    const AxisCoeffs& h = plan.horizontal();
     switch (dtype) {
         case DType::U8: {
             horizontal_pass_buffers(plan, channels, scratch);
@@ -311,7 +311,7 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
 void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t first_row, std::int64_t width,
                    DType dtype, int channels, const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch,
                    unsigned char* dst) {
-    const AxisCoeffs& v = plan.vertical;
+    const AxisCoeffs& v = plan.vertical();
     const std::int64_t samples = width * channels;
     if (dtype == DType::U8) {
         scratch.accum_fixed.resize(static_cast<std::size_t>(samples));
@@ -374,6 +374,8 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.filter = filter;
     plan.channels = channels;
     plan.behaviour = behaviour;
+    plan.horizontal_table.reset();
+    plan.vertical_table.reset();
     plan.horizontal_expanded.clear();
     plan.horizontal_groups = 0;
     plan.horizontal_split.clear();
@@ -393,24 +395,25 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
     } else {
-        if (!cached_axis_coeffs(in_width, out_width, filter, plan.horizontal)) return false;
-        if (!cached_axis_coeffs(in_height, out_height, filter, plan.vertical)) return false;
+        plan.horizontal_table = cached_axis_coeffs(in_width, out_width, filter);
+        plan.vertical_table = cached_axis_coeffs(in_height, out_height, filter);
+        if (!plan.horizontal_table || !plan.vertical_table) return false;
         // Only the tables of the loops that will run: the AVX-512 VNNI loops' digits,
         // the AVX2 loops' split weights where those are missing, and the portable
         // loop's expanded weights where neither is there.
         if (cpu_has_avx512_vnni()) build_digit_tables(plan, plan.digit_scratch);
         if (cpu_has_avx2() && plan.horizontal_digits.empty()) build_split_table(plan);
-        if (cpu_has_avx2() && plan.vertical_digits.empty()) plan.vertical_splits = all_split(plan.vertical);
+        if (cpu_has_avx2() && plan.vertical_digits.empty()) plan.vertical_splits = all_split(plan.vertical());
         if (plan.horizontal_digits.empty() && plan.horizontal_split.empty()) {
-            const int ksize = plan.horizontal.ksize;
+            const int ksize = plan.horizontal().ksize;
             const int groups = (ksize + 7) / 8;
             const int L = 8 * channels;
             plan.horizontal_groups = groups;
             plan.horizontal_expanded.assign(static_cast<std::size_t>(out_width) * groups * L, 0);
             for (std::int64_t xx = 0; xx < out_width; ++xx) {
                 std::int32_t* w = &plan.horizontal_expanded[static_cast<std::size_t>(xx) * groups * L];
-                const std::int32_t* k = &plan.horizontal.fixed[static_cast<std::size_t>(xx) * ksize];
-                for (int t = 0; t < plan.horizontal.count[static_cast<std::size_t>(xx)]; ++t)
+                const std::int32_t* k = &plan.horizontal().fixed[static_cast<std::size_t>(xx) * ksize];
+                for (int t = 0; t < plan.horizontal().count[static_cast<std::size_t>(xx)]; ++t)
                     for (int c = 0; c < channels; ++c) w[t * channels + c] = k[t];
             }
         }
@@ -453,7 +456,7 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
             // horizontal pass writes them so, and interleaving once beats doing it for
             // every output row that reads a row (about filter support x 2 of them).
             std::int64_t row_begin = 0, row_end = plan.in_height;
-            needed_rows(plan.vertical, row_begin, row_end);
+            needed_rows(plan.vertical(), row_begin, row_end);
             const std::int64_t rows = row_end - row_begin;
             scratch.blocks.resize(static_cast<std::size_t>((rows + 3) / 4 * 4 * mid_stride));
             avx512::interleave_row_blocks_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
@@ -461,8 +464,8 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
             avx512::vertical_u8_blocks_entry(scratch.blocks.data(), plan.in_width * channels,
                                              plan.vertical_block_start.data(), plan.vertical_block_count.data(),
                                              plan.vertical_block_digits.data(), plan.vertical_blocks,
-                                             plan.vertical.first.data(), plan.vertical.count.data(),
-                                             plan.vertical.fixed.data(), plan.vertical.ksize, row_begin,
+                                             plan.vertical().first.data(), plan.vertical().count.data(),
+                                             plan.vertical().fixed.data(), plan.vertical().ksize, row_begin,
                                              plan.out_height, scratch.intermediate.data());
             horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,
                             scratch, dst);
@@ -485,7 +488,7 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     }
     // Horizontal pass first, over only the rows the vertical pass will read.
     std::int64_t row_begin = 0, row_end = plan.in_height;
-    needed_rows(plan.vertical, row_begin, row_end);
+    needed_rows(plan.vertical(), row_begin, row_end);
 #ifdef PYIMGAUG_BUILT_AVX512
     if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.vertical_block_digits.empty()) {
         // The digit loops hand over in blocks of four interleaved rows (resize_impl.hpp),
@@ -495,15 +498,15 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
         scratch.intermediate.resize(static_cast<std::size_t>((rows + 3) / 4 * block_bytes + 16));
         horizontal_pass_buffers(plan, channels, scratch);
         avx512::horizontal_u8_digits_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
-                                           plan.in_width, channels, plan.horizontal.first.data(), plan.out_width,
+                                           plan.in_width, channels, plan.horizontal().first.data(), plan.out_width,
                                            plan.horizontal_digits.data(), plan.horizontal_digit_groups,
                                            plan.horizontal_digit_used.data(), scratch.row.data(),
                                            scratch.stage.data(), true, scratch.intermediate.data());
         avx512::vertical_u8_blocks_entry(scratch.intermediate.data(), plan.out_width * channels,
                                          plan.vertical_block_start.data(), plan.vertical_block_count.data(),
                                          plan.vertical_block_digits.data(), plan.vertical_blocks,
-                                         plan.vertical.first.data(), plan.vertical.count.data(),
-                                         plan.vertical.fixed.data(), plan.vertical.ksize, row_begin, plan.out_height,
+                                         plan.vertical().first.data(), plan.vertical().count.data(),
+                                         plan.vertical().fixed.data(), plan.vertical().ksize, row_begin, plan.out_height,
                                          dst);
         return;
     }

@@ -1,6 +1,7 @@
 // Stage 1: Pillow-compatible resize of one image.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernel/coeffs.hpp"
@@ -13,7 +14,10 @@ namespace pyimgaug {
 struct ResizePlan {
     std::int64_t in_height = -1, in_width = -1, out_height = 0, out_width = 0;
     Filter filter = Filter::Lanczos;
-    AxisCoeffs horizontal, vertical;              // filters other than Nearest
+    // The coefficient tables (filters other than Nearest), shared with the memo.
+    std::shared_ptr<const AxisCoeffs> horizontal_table, vertical_table;
+    const AxisCoeffs& horizontal() const { return *horizontal_table; }
+    const AxisCoeffs& vertical() const { return *vertical_table; }
     std::vector<std::int64_t> nearest_x, nearest_y;  // Nearest only
     // Expanded, zero-padded fixed-point horizontal weights for the portable loop
     // (empty when the AVX2 loops run, see horizontal_split):
