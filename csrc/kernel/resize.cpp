@@ -183,6 +183,14 @@ bool digit_words(const AxisCoeffs& axis, int quads, std::vector<std::uint32_t>& 
     return true;
 }
 
+// Whether every weight of `axis` splits into digits.
+bool all_digits(const AxisCoeffs& axis) {
+    std::uint32_t d[3];
+    for (std::int32_t k : axis.fixed)
+        if (!split_digits(k, d)) return false;
+    return true;
+}
+
 // The vertical digits for windows widened to blocks of four rows counted from the
 // first row the vertical pass reads (see ResizePlan). Only called once every
 // vertical weight is known to split.
@@ -237,14 +245,7 @@ void build_digit_tables(ResizePlan& plan, std::vector<std::uint32_t>& words) {
                     (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
         }
     }
-    const AxisCoeffs& v = plan.vertical();
-    const int quads = (v.ksize + 3) / 4;
-    if (digit_words(v, quads, words)) {
-        plan.vertical_digit_quads = quads;
-        plan.vertical_digits.resize(words.size());
-        std::memcpy(plan.vertical_digits.data(), words.data(), words.size() * sizeof(std::uint32_t));
-        if (!plan.horizontal_digits.empty()) build_vertical_block_digits(plan);
-    }
+    if (all_digits(plan.vertical())) build_vertical_block_digits(plan);
 }
 
 // Pillow 11.0-12.2 store 16-bit samples with each byte clipped on its own.
@@ -316,10 +317,21 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
     if (dtype == DType::U8) {
         scratch.accum_fixed.resize(static_cast<std::size_t>(samples));
 #ifdef PYIMGAUG_BUILT_AVX512
-        if (isa == ResizeIsa::Avx512 && !plan.vertical_digits.empty()) {
-            avx512::vertical_u8_digits_entry(src, src_stride, samples, v.first.data(), v.count.data(), v.fixed.data(),
-                                             v.ksize, plan.vertical_digits.data(), plan.vertical_digit_quads,
-                                             plan.out_height, first_row, dst);
+        if (isa == ResizeIsa::Avx512 && !plan.vertical_block_digits.empty()) {
+            // The digit loop reads rows interleaved in blocks of four; interleaving
+            // each row once beats doing it for every output row that reads it (about
+            // twice the filter support of them). The horizontal digit pass writes
+            // that layout itself (resize_image).
+            std::int64_t row0 = 0, row_end = 0;
+            needed_rows(v, row0, row_end);
+            const std::int64_t rows = row_end - row0;
+            scratch.blocks.resize(static_cast<std::size_t>((rows + 3) / 4 * 4 * samples));
+            avx512::interleave_row_blocks_entry(src + (row0 - first_row) * src_stride, src_stride, rows, samples,
+                                                scratch.blocks.data());
+            avx512::vertical_u8_blocks_entry(scratch.blocks.data(), samples, plan.vertical_block_start.data(),
+                                             plan.vertical_block_count.data(), plan.vertical_block_digits.data(),
+                                             plan.vertical_blocks, v.first.data(), v.count.data(), v.fixed.data(),
+                                             v.ksize, row0, plan.out_height, dst);
             return;
         }
 #endif
@@ -385,8 +397,6 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.horizontal_digits.clear();
     plan.horizontal_digit_used.clear();
     plan.horizontal_digit_groups = 0;
-    plan.vertical_digits.clear();
-    plan.vertical_digit_quads = 0;
     plan.vertical_block_digits.clear();
     plan.vertical_block_start.clear();
     plan.vertical_block_count.clear();
@@ -403,7 +413,7 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
         // loop's expanded weights where neither is there.
         if (cpu_has_avx512_vnni()) build_digit_tables(plan, plan.digit_scratch);
         if (cpu_has_avx2() && plan.horizontal_digits.empty()) build_split_table(plan);
-        if (cpu_has_avx2() && plan.vertical_digits.empty()) plan.vertical_splits = all_split(plan.vertical());
+        if (cpu_has_avx2() && plan.vertical_block_digits.empty()) plan.vertical_splits = all_split(plan.vertical());
         if (plan.horizontal_digits.empty() && plan.horizontal_split.empty()) {
             const int ksize = plan.horizontal().ksize;
             const int groups = (ksize + 7) / 8;
@@ -450,28 +460,6 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     if (vertical_first) {
         const std::int64_t mid_stride = plan.in_width * channels * sample_bytes;
         scratch.intermediate.resize(static_cast<std::size_t>(plan.out_height * mid_stride));
-#ifdef PYIMGAUG_BUILT_AVX512
-        if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.vertical_block_digits.empty()) {
-            // The vertical digit loop reads rows interleaved in blocks of four; here no
-            // horizontal pass writes them so, and interleaving once beats doing it for
-            // every output row that reads a row (about filter support x 2 of them).
-            std::int64_t row_begin = 0, row_end = plan.in_height;
-            needed_rows(plan.vertical(), row_begin, row_end);
-            const std::int64_t rows = row_end - row_begin;
-            scratch.blocks.resize(static_cast<std::size_t>((rows + 3) / 4 * 4 * mid_stride));
-            avx512::interleave_row_blocks_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
-                                                mid_stride, scratch.blocks.data());
-            avx512::vertical_u8_blocks_entry(scratch.blocks.data(), plan.in_width * channels,
-                                             plan.vertical_block_start.data(), plan.vertical_block_count.data(),
-                                             plan.vertical_block_digits.data(), plan.vertical_blocks,
-                                             plan.vertical().first.data(), plan.vertical().count.data(),
-                                             plan.vertical().fixed.data(), plan.vertical().ksize, row_begin,
-                                             plan.out_height, scratch.intermediate.data());
-            horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,
-                            scratch, dst);
-            return;
-        }
-#endif
         vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, isa, scratch,
                       scratch.intermediate.data());
         horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,
@@ -490,7 +478,8 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     std::int64_t row_begin = 0, row_end = plan.in_height;
     needed_rows(plan.vertical(), row_begin, row_end);
 #ifdef PYIMGAUG_BUILT_AVX512
-    if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.vertical_block_digits.empty()) {
+    if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.horizontal_digits.empty() &&
+        !plan.vertical_block_digits.empty()) {
         // The digit loops hand over in blocks of four interleaved rows (resize_impl.hpp),
         // plus the 16 bytes an RGB pixel's store may spill past the last block.
         const std::int64_t rows = row_end - row_begin;

@@ -37,13 +37,11 @@ struct ResizePlan {
     std::vector<std::int8_t> horizontal_digits;  // 3 and 4 channels: per output, 48 bytes per 4 taps
     int horizontal_digit_groups = 0;             // groups of 4 taps reserved per output
     std::vector<int> horizontal_digit_used;      // groups holding a tap, per output
-    std::vector<std::int32_t> vertical_digits;   // per output row, per 4 taps: 3 words of 4 digits
-    int vertical_digit_quads = 0;                // groups of 4 taps per output row
     std::vector<std::uint32_t> digit_scratch;    // working memory of the digit tables' build
-    // The same vertical digits for windows widened to the horizontal pass's blocks of
-    // four rows (counted from the first row read), when that pass writes them
-    // interleaved: per output row, `vertical_blocks` x 3 words from block
-    // vertical_block_start[y] on, vertical_block_count[y] of them used.
+    // Vertical: the windows widened to blocks of four rows (counted from the first
+    // row read), which the vertical loop reads interleaved: per output row,
+    // `vertical_blocks` x 3 words (word e: digit e of the block's four rows) from
+    // block vertical_block_start[y] on, vertical_block_count[y] of them used.
     std::vector<std::int32_t> vertical_block_digits;
     std::vector<int> vertical_block_start, vertical_block_count;
     int vertical_blocks = 0;

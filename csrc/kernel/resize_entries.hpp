@@ -36,8 +36,5 @@ void interleave_row_blocks_entry(const unsigned char*, std::int64_t, std::int64_
 void vertical_u8_blocks_entry(const std::uint8_t*, std::int64_t, const int*, const int*, const std::int32_t*, int,
                               const int*, const int*, const std::int32_t*, int, std::int64_t, std::int64_t,
                               std::uint8_t*);
-void vertical_u8_digits_entry(const unsigned char*, std::int64_t, std::int64_t, const int*, const int*,
-                              const std::int32_t*, int, const std::int32_t*, int, std::int64_t, std::int64_t,
-                              std::uint8_t*);
 }  // namespace avx512
 }  // namespace pyimgaug

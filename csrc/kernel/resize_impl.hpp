@@ -537,74 +537,6 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
     }
 }
 
-// Vertical pass: four input rows at a time, their bytes interleaved so that each
-// dword holds one sample of the four rows; three dot products with the four taps'
-// digit words add them to 32 samples' sums. Taps past the window (to a multiple
-// of four) read the window's first row with weight 0.
-static void vertical_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
-                               const int* first, const int* count, const std::int32_t* k, int ksize,
-                               const std::int32_t* digits, int quads, std::int64_t out_height,
-                               std::int64_t first_row, std::uint8_t* dst) {
-    for (std::int64_t yy = 0; yy < out_height; ++yy) {
-        const std::int64_t ymin = first[yy] - first_row;
-        const int n = count[yy];
-        const std::int32_t* wd = digits + yy * quads * 3;
-        const std::int32_t* wk = k + yy * ksize;
-        const std::uint8_t* base = src + ymin * src_stride;
-        std::uint8_t* out = dst + yy * samples;
-        std::int64_t i = 0;
-        for (; i + 32 <= samples; i += 32) {
-            const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
-            __m256i s00 = round, s01 = _mm256_setzero_si256(), s02 = s01;  // samples 0-3 | 16-19
-            __m256i s10 = round, s11 = s01, s12 = s01;                      // 4-7 | 20-23
-            __m256i s20 = round, s21 = s01, s22 = s01;                      // 8-11 | 24-27
-            __m256i s30 = round, s31 = s01, s32 = s01;                      // 12-15 | 28-31
-            for (int y = 0; y < n; y += 4) {
-                const std::uint8_t* ra = base + y * src_stride + i;
-                const std::uint8_t* rb = y + 1 < n ? ra + src_stride : ra;
-                const std::uint8_t* rc = y + 2 < n ? ra + 2 * src_stride : ra;
-                const std::uint8_t* rd = y + 3 < n ? ra + 3 * src_stride : ra;
-                const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ra));
-                const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rb));
-                const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rc));
-                const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rd));
-                const __m256i ab_lo = _mm256_unpacklo_epi8(a, b), ab_hi = _mm256_unpackhi_epi8(a, b);
-                const __m256i cd_lo = _mm256_unpacklo_epi8(c, d), cd_hi = _mm256_unpackhi_epi8(c, d);
-                const __m256i q0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), q1 = _mm256_unpackhi_epi16(ab_lo, cd_lo);
-                const __m256i q2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), q3 = _mm256_unpackhi_epi16(ab_hi, cd_hi);
-                const std::int32_t* wq = wd + (y / 4) * 3;
-                const __m256i d0 = _mm256_set1_epi32(wq[0]), d1 = _mm256_set1_epi32(wq[1]),
-                              d2 = _mm256_set1_epi32(wq[2]);
-                s00 = _mm256_dpbusd_epi32(s00, q0, d0);
-                s01 = _mm256_dpbusd_epi32(s01, q0, d1);
-                s02 = _mm256_dpbusd_epi32(s02, q0, d2);
-                s10 = _mm256_dpbusd_epi32(s10, q1, d0);
-                s11 = _mm256_dpbusd_epi32(s11, q1, d1);
-                s12 = _mm256_dpbusd_epi32(s12, q1, d2);
-                s20 = _mm256_dpbusd_epi32(s20, q2, d0);
-                s21 = _mm256_dpbusd_epi32(s21, q2, d1);
-                s22 = _mm256_dpbusd_epi32(s22, q2, d2);
-                s30 = _mm256_dpbusd_epi32(s30, q3, d0);
-                s31 = _mm256_dpbusd_epi32(s31, q3, d1);
-                s32 = _mm256_dpbusd_epi32(s32, q3, d2);
-            }
-            const __m256i v0 = _mm256_srai_epi32(combine_digits(s00, s01, s02), kPrecisionBits);
-            const __m256i v1 = _mm256_srai_epi32(combine_digits(s10, s11, s12), kPrecisionBits);
-            const __m256i v2 = _mm256_srai_epi32(combine_digits(s20, s21, s22), kPrecisionBits);
-            const __m256i v3 = _mm256_srai_epi32(combine_digits(s30, s31, s32), kPrecisionBits);
-            // packs: samples 0-7 | 16-23 and 8-15 | 24-31; packus puts them in order.
-            const __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), bytes);
-        }
-        for (; i < samples; ++i) {
-            std::int32_t acc = 1 << (kPrecisionBits - 1);
-            const std::uint8_t* row = base + i;
-            for (int y = 0; y < n; ++y, row += src_stride) acc += static_cast<std::int32_t>(*row) * wk[y];
-            out[i] = clip8_fixed(acc);
-        }
-    }
-}
-
 // Vertical pass over the horizontal pass's interleaved blocks (see
 // horizontal_u8_digits): a 32-byte load is 8 samples of a block's four rows, ready
 // for the dot products. Each output row's window is widened to whole blocks, the
@@ -733,12 +665,6 @@ void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_strid
                                        stage, dst);
 }
 
-void vertical_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t samples,
-                              const int* first, const int* count, const std::int32_t* k, int ksize,
-                              const std::int32_t* digits, int quads, std::int64_t out_height,
-                              std::int64_t first_row, std::uint8_t* dst) {
-    vertical_u8_digits(src, src_stride, samples, first, count, k, ksize, digits, quads, out_height, first_row, dst);
-}
 void vertical_u8_blocks_entry(const std::uint8_t* src, std::int64_t samples, const int* start, const int* nblocks,
                               const std::int32_t* block_digits, int blocks, const int* first, const int* count,
                               const std::int32_t* k, int ksize, std::int64_t first_row, std::int64_t out_height,
