@@ -125,6 +125,86 @@ static inline void copy_bytes(std::uint8_t* dst, const std::uint8_t* src, std::i
     for (; j < n; ++j) dst[j] = src[j];
 }
 
+// The same 16 bytes in both 128-bit lanes.
+static inline __m256i both_lanes(const void* p) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// 16 bytes of two rows, one per 128-bit lane.
+static inline __m256i two_rows(const std::uint8_t* a, const std::uint8_t* b) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+}
+
+// The rows a four-row horizontal loop reads: where each output's window starts in
+// each of the four rows (in place, or in a zero-padded copy of the row's tail for
+// the outputs whose loads would run past the row), and the prefetch of the next
+// four rows, a few cache lines per output (issued all at once they fill the miss
+// buffers and stall; the hardware prefetcher starts late on each new row).
+// `span`: how many bytes an output's loads reach from its first tap.
+template <int C>
+class FourRows {
+  public:
+    FourRows(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, std::int64_t in_width,
+             const int* first, std::int64_t out_width, std::int64_t span, std::uint8_t* rowbuf)
+        : src_(src), stride_(src_stride), rows_(rows), row_bytes_(in_width * C), first_(first),
+          out_width_(out_width), rowbuf_(rowbuf) {
+        x_pad_ = first_padded_output(first, out_width, C, span, row_bytes_);
+        tail_off_ = x_pad_ < out_width ? static_cast<std::int64_t>(first[x_pad_]) * C : row_bytes_;
+        tail_len_ = row_bytes_ - tail_off_;
+        buf_part_ = tail_len_ + span + 64;
+    }
+
+    // Starts the block of rows r..r+3 (past the last row, the last row again);
+    // returns how many of them are real.
+    int start(std::int64_t r) {
+        r_ = r;
+        const int live = static_cast<int>(rows_ - r < 4 ? rows_ - r : 4);
+        for (int j = 0; j < 4; ++j) {
+            in_[j] = src_ + (r + (j < live ? j : live - 1)) * stride_;
+            tail_[j] = rowbuf_ + j * buf_part_ - tail_off_;
+            copy_bytes(rowbuf_ + j * buf_part_, in_[j] + tail_off_, tail_len_);
+        }
+        pf_rows_ = rows_ - (r + 4) < 4 ? rows_ - (r + 4) : 4;
+        pf_ = src_ + (r + 4) * stride_;
+        pf_row_end_ = pf_ + row_bytes_;
+        pf_row_ = 0;
+        const std::int64_t pf_lines = pf_rows_ > 0 ? pf_rows_ * ((row_bytes_ + 63) / 64) : 0;
+        pf_step_ = static_cast<int>((pf_lines + out_width_ - 1) / out_width_);
+        return live;
+    }
+
+    // Output xx's window start in each of the four rows; issues its share of the
+    // next block's prefetches.
+    void windows(std::int64_t xx, const std::uint8_t* p[4]) {
+        for (int q = 0; q < pf_step_ && pf_row_ < pf_rows_; ++q) {
+            _mm_prefetch(reinterpret_cast<const char*>(pf_), _MM_HINT_T0);
+            pf_ += 64;
+            if (pf_ >= pf_row_end_) {
+                ++pf_row_;
+                pf_ = src_ + (r_ + 4 + pf_row_) * stride_;
+                pf_row_end_ = pf_ + row_bytes_;
+            }
+        }
+        const std::int64_t at = static_cast<std::int64_t>(first_[xx]) * C;
+        const bool padded = xx >= x_pad_;
+        for (int j = 0; j < 4; ++j) p[j] = (padded ? tail_[j] : in_[j]) + at;
+    }
+
+  private:
+    const unsigned char* src_;
+    std::int64_t stride_, rows_, row_bytes_;
+    const int* first_;
+    std::int64_t out_width_;
+    std::uint8_t* rowbuf_;
+    std::int64_t x_pad_ = 0, tail_off_ = 0, tail_len_ = 0, buf_part_ = 0, r_ = 0, pf_rows_ = 0;
+    const unsigned char* in_[4] = {};
+    const std::uint8_t* tail_[4] = {};
+    const std::uint8_t* pf_ = nullptr;
+    const std::uint8_t* pf_row_end_ = nullptr;
+    int pf_row_ = 0, pf_step_ = 0;
+};
+
 // The horizontal loops finish an output pixel for four rows at once; they stage the
 // four results (16 bytes, rows 0-3, 4 bytes each) per output and this writes a
 // block's rows from the stage afterwards, four outputs at a time: a 4 x 4 transpose
@@ -179,7 +259,6 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
                                      const std::int16_t* split, int units, const int* used, std::uint8_t* rowbuf,
                                      std::uint8_t* stage, std::uint8_t* dst) {
     static_assert(C == 3 || C == 4, "3 or 4 channels");
-    constexpr int R = 4;
     const __m256i taps01 = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
                                                      0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
                                   : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
@@ -191,48 +270,15 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
                                   8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
     // Pillow's rounding term, carried from the start in one low-part accumulator.
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
-    const std::int64_t row_bytes = in_width * C;
     const std::int64_t span = 2 * C * static_cast<std::int64_t>(units - 1) + 16;  // bytes the loads reach
-    const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
-    const std::int64_t tail_off = x_pad < out_width ? static_cast<std::int64_t>(first[x_pad]) * C : row_bytes;
-    const std::int64_t tail_len = row_bytes - tail_off;
-    const std::int64_t buf_part = tail_len + span + 64;  // each row's tail copy, zero padded
-    for (std::int64_t r = 0; r < rows; r += R) {
-        // Past the last row, the last row is computed again and not stored.
-        const int live = static_cast<int>(rows - r < R ? rows - r : R);
-        const unsigned char* in[R];
-        const std::uint8_t* tail[R];
-        for (int j = 0; j < R; ++j) {
-            in[j] = src + (r + (j < live ? j : live - 1)) * src_stride;
-            tail[j] = rowbuf + j * buf_part - tail_off;
-            copy_bytes(rowbuf + j * buf_part, in[j] + tail_off, tail_len);
-        }
-        // Ask for the next block's rows while this one is computed (they are read
-        // once; the hardware prefetcher starts late on each new row), a few cache
-        // lines per output: issued all at once they fill the miss buffers and stall.
-        const std::int64_t pf_rows = rows - (r + R) < R ? rows - (r + R) : R;
-        const std::uint8_t* pf = src + (r + R) * src_stride;  // next line to ask for
-        const std::uint8_t* pf_row_end = pf + row_bytes;
-        int pf_row = 0;
-        const std::int64_t pf_lines = pf_rows > 0 ? pf_rows * ((row_bytes + 63) / 64) : 0;
-        const int pf_step = static_cast<int>((pf_lines + out_width - 1) / out_width);
+    FourRows<C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
+    for (std::int64_t r = 0; r < rows; r += 4) {
+        const int live = block_rows.start(r);
         std::uint8_t* out = dst + r * out_width * C;
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            for (int q = 0; q < pf_step && pf_row < pf_rows; ++q) {
-                _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T0);
-                pf += 64;
-                if (pf >= pf_row_end) {
-                    ++pf_row;
-                    pf = src + (r + R + pf_row) * src_stride;
-                    pf_row_end = pf + row_bytes;
-                }
-            }
-            const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
-            const bool padded = xx >= x_pad;
-            const std::uint8_t* p0 = (padded ? tail[0] : in[0]) + at;
-            const std::uint8_t* p1 = (padded ? tail[1] : in[1]) + at;
-            const std::uint8_t* p2 = (padded ? tail[2] : in[2]) + at;
-            const std::uint8_t* p3 = (padded ? tail[3] : in[3]) + at;
+            const std::uint8_t* p[4];
+            block_rows.windows(xx, p);
+            const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
             const std::int16_t* w = split + xx * units * 16;
             // a: rows 0 | 1, b: rows 2 | 3; *0 sums taps (0, 1) of each load, *1 taps (2, 3).
             __m256i ha0 = _mm256_setzero_si256(), ha1 = ha0, hb0 = ha0, hb1 = ha0;
@@ -241,16 +287,12 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
             int q = 0;
             for (; q + 2 <= n; q += 2, w += 32) {
                 const std::int64_t o = 2 * C * q;
-                const __m256i sa = _mm256_inserti128_si256(
-                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1);
-                const __m256i sb = _mm256_inserti128_si256(
-                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1);
-                const __m256i wh0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
-                const __m256i wl0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 8)));
-                const __m256i wh1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16)));
-                const __m256i wl1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 24)));
+                const __m256i sa = two_rows(p0 + o, p1 + o);
+                const __m256i sb = two_rows(p2 + o, p3 + o);
+                const __m256i wh0 = both_lanes(w);
+                const __m256i wl0 = both_lanes(w + 8);
+                const __m256i wh1 = both_lanes(w + 16);
+                const __m256i wl1 = both_lanes(w + 24);
                 const __m256i xa0 = _mm256_shuffle_epi8(sa, taps01), xa1 = _mm256_shuffle_epi8(sa, taps23);
                 const __m256i xb0 = _mm256_shuffle_epi8(sb, taps01), xb1 = _mm256_shuffle_epi8(sb, taps23);
                 ha0 = madd_acc(ha0, xa0, wh0);
@@ -264,14 +306,10 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
             }
             if (q < n) {  // the window's last pair
                 const std::int64_t o = 2 * C * q;
-                const __m256i sa = _mm256_inserti128_si256(
-                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1);
-                const __m256i sb = _mm256_inserti128_si256(
-                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1);
-                const __m256i wh0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
-                const __m256i wl0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 8)));
+                const __m256i sa = two_rows(p0 + o, p1 + o);
+                const __m256i sb = two_rows(p2 + o, p3 + o);
+                const __m256i wh0 = both_lanes(w);
+                const __m256i wl0 = both_lanes(w + 8);
                 const __m256i xa0 = _mm256_shuffle_epi8(sa, taps01), xb0 = _mm256_shuffle_epi8(sb, taps01);
                 ha0 = madd_acc(ha0, xa0, wh0);
                 la0 = madd_acc(la0, xa0, wl0);
@@ -428,7 +466,6 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
                                  const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
                                  std::uint8_t* stage, std::uint8_t* dst) {
     static_assert(C == 3 || C == 4, "3 or 4 channels");
-    constexpr int R = 4;
     const __m256i quads = C == 3 ? _mm256_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1,  //
                                                     0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1)
                                  : _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,  //
@@ -436,47 +473,16 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
     // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
     const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const std::int64_t row_bytes = in_width * C;
     const std::int64_t span = 4 * C * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
-    const std::int64_t x_pad = first_padded_output(first, out_width, C, span, row_bytes);
-    const std::int64_t tail_off = x_pad < out_width ? static_cast<std::int64_t>(first[x_pad]) * C : row_bytes;
-    const std::int64_t tail_len = row_bytes - tail_off;
-    const std::int64_t buf_part = tail_len + span + 64;  // each row's tail copy, zero padded
-    for (std::int64_t r = 0; r < rows; r += R) {
-        // Past the last row, the last row is computed again and not stored.
-        const int live = static_cast<int>(rows - r < R ? rows - r : R);
-        const unsigned char* in[R];
-        const std::uint8_t* tail[R];
-        for (int j = 0; j < R; ++j) {
-            in[j] = src + (r + (j < live ? j : live - 1)) * src_stride;
-            tail[j] = rowbuf + j * buf_part - tail_off;
-            copy_bytes(rowbuf + j * buf_part, in[j] + tail_off, tail_len);
-        }
-        // The next block's rows, a few cache lines per output (see the AVX2 loop).
-        const std::int64_t pf_rows = rows - (r + R) < R ? rows - (r + R) : R;
-        const std::uint8_t* pf = src + (r + R) * src_stride;
-        const std::uint8_t* pf_row_end = pf + row_bytes;
-        int pf_row = 0;
-        const std::int64_t pf_lines = pf_rows > 0 ? pf_rows * ((row_bytes + 63) / 64) : 0;
-        const int pf_step = static_cast<int>((pf_lines + out_width - 1) / out_width);
+    FourRows<C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
+    for (std::int64_t r = 0; r < rows; r += 4) {
+        const int live = block_rows.start(r);
         std::uint8_t* out = dst + r * out_width * C;
         std::uint8_t* block = dst + r * out_width * C;  // interleaved: block r / 4, 4 * out_width * C bytes
         for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            for (int q = 0; q < pf_step && pf_row < pf_rows; ++q) {
-                _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T0);
-                pf += 64;
-                if (pf >= pf_row_end) {
-                    ++pf_row;
-                    pf = src + (r + R + pf_row) * src_stride;
-                    pf_row_end = pf + row_bytes;
-                }
-            }
-            const std::int64_t at = static_cast<std::int64_t>(first[xx]) * C;
-            const bool padded = xx >= x_pad;
-            const std::uint8_t* p0 = (padded ? tail[0] : in[0]) + at;
-            const std::uint8_t* p1 = (padded ? tail[1] : in[1]) + at;
-            const std::uint8_t* p2 = (padded ? tail[2] : in[2]) + at;
-            const std::uint8_t* p3 = (padded ? tail[3] : in[3]) + at;
+            const std::uint8_t* p[4];
+            block_rows.windows(xx, p);
+            const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
             const std::int8_t* w = digits + xx * groups * 48;
             // a: rows 0 | 1, b: rows 2 | 3; one accumulator per digit, and a second
             // set for odd groups so that each dependency chain is half the window.
@@ -498,9 +504,9 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
                 _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),                 \
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1),                                     \
             quads);                                                                                                \
-        const __m256i d0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg)));     \
-        const __m256i d1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg + 16))); \
-        const __m256i d2 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg + 32))); \
+        const __m256i d0 = both_lanes(wg);     \
+        const __m256i d1 = both_lanes(wg + 16); \
+        const __m256i d2 = both_lanes(wg + 32); \
         A0 = _mm256_dpbusd_epi32(A0, sa, d0);                                                                      \
         A1 = _mm256_dpbusd_epi32(A1, sa, d1);                                                                      \
         A2 = _mm256_dpbusd_epi32(A2, sa, d2);                                                                      \
