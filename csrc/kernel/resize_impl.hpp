@@ -514,19 +514,23 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
         B1 = _mm256_dpbusd_epi32(B1, sb, d1);                                                                      \
         B2 = _mm256_dpbusd_epi32(B2, sb, d2);                                                                      \
     }
-            int g = 0;
-            for (; g + 2 <= n; g += 2) {
-                PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
-                PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2, e0, e1, e2)
+            if (n <= 2) {  // short windows (box, bilinear shrinking little): one set is enough
+                for (int g = 0; g < n; ++g) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+            } else {
+                int g = 0;
+                for (; g + 2 <= n; g += 2) {
+                    PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+                    PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2, e0, e1, e2)
+                }
+                if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+                a0 = _mm256_add_epi32(a0, c0);
+                a1 = _mm256_add_epi32(a1, c1);
+                a2 = _mm256_add_epi32(a2, c2);
+                b0 = _mm256_add_epi32(b0, e0);
+                b1 = _mm256_add_epi32(b1, e1);
+                b2 = _mm256_add_epi32(b2, e2);
             }
-            if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
 #undef PYIMGAUG_DIGIT_GROUP
-            a0 = _mm256_add_epi32(a0, c0);
-            a1 = _mm256_add_epi32(a1, c1);
-            a2 = _mm256_add_epi32(a2, c2);
-            b0 = _mm256_add_epi32(b0, e0);
-            b1 = _mm256_add_epi32(b1, e1);
-            b2 = _mm256_add_epi32(b2, e2);
             const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
             const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
             // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
