@@ -52,21 +52,17 @@ double lanczos_filter(double x) {
     return 0.0;
 }
 
-struct FilterDef {
-    double (*fn)(double);
-    double support;
-};
-
-FilterDef filter_def(Filter f) {
+// Pillow's support of each filter, in input pixels at scale 1.
+double filter_support(Filter f) {
     switch (f) {
-        case Filter::Box: return {box_filter, 0.5};
-        case Filter::Bilinear: return {bilinear_filter, 1.0};
-        case Filter::Hamming: return {hamming_filter, 1.0};
-        case Filter::Bicubic: return {bicubic_filter, 2.0};
-        case Filter::Lanczos: return {lanczos_filter, 3.0};
+        case Filter::Box: return 0.5;
+        case Filter::Bilinear: return 1.0;
+        case Filter::Hamming: return 1.0;
+        case Filter::Bicubic: return 2.0;
+        case Filter::Lanczos: return 3.0;
         case Filter::Nearest: break;
     }
-    return {bilinear_filter, 1.0};
+    return 1.0;
 }
 
 }  // namespace
@@ -113,12 +109,11 @@ void fill_axis_weights(std::int64_t in_size, double in0, double scale, double fi
 }  // namespace
 
 bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out) {
-    const FilterDef def = filter_def(filter);
     // Pillow passes the box edges as floats; the scale is computed in double from them.
     const double in0 = 0.0, in1 = static_cast<double>(static_cast<float>(in_size));
     double scale = (in1 - in0) / static_cast<double>(out_size);
     double filterscale = scale < 1.0 ? 1.0 : scale;
-    const double support = def.support * filterscale;
+    const double support = filter_support(filter) * filterscale;
     const double ksize_d = std::ceil(support) * 2.0 + 1.0;
     // Tables beyond 2^26 entries (a reduction of ~10^7 to 1) are refused, not allocated.
     if (!(ksize_d < 134217728.0) || static_cast<double>(out_size) * ksize_d > 67108864.0) return false;
