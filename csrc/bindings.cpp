@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "decode/png_unfilter.hpp"
 #include "kernel/batch.hpp"
 #include "kernel/coeffs.hpp"
 #include "kernel/isa.hpp"
@@ -153,6 +154,35 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
     return out;
 }
 
+// The PNG decoder's C++ step (pyimgaug/pipeline/png.py checks the file): `raw`
+// is the inflated image data, `out` a C-contiguous uint8 (height, width,
+// out_channels) array. Sizes are re-checked here so that no row is read or
+// written out of bounds, whatever the caller passes. False: an unknown filter.
+bool png_unfilter_into(const py::buffer& raw, std::int64_t height, std::int64_t width, int in_channels,
+                       py::array out) {
+    const py::buffer_info in = raw.request();
+    if (in.itemsize != 1 || in.ndim != 1 || (in.strides.size() == 1 && in.strides[0] != 1))
+        throw std::invalid_argument("raw: expected a contiguous bytes-like object");
+    if (height < 1 || width < 1 || (in_channels != 1 && in_channels != 3 && in_channels != 4))
+        throw std::invalid_argument("png_unfilter: bad image size or channel count");
+    if (width > (std::int64_t(1) << 31) / in_channels || height > (std::int64_t(1) << 40) / (width * in_channels + 1))
+        throw std::invalid_argument("png_unfilter: image too large");
+    if (in.size != height * (1 + width * in_channels))
+        throw std::invalid_argument("raw: expected " + std::to_string(height * (1 + width * in_channels)) +
+                                    " bytes; got " + std::to_string(in.size));
+    if (!out.dtype().equal(py::dtype::of<std::uint8_t>()) || out.ndim() != 3 || out.shape(0) != height ||
+        out.shape(1) != width || !(out.flags() & py::array::c_style) || !out.writeable())
+        throw std::invalid_argument("out: expected a writable C-contiguous uint8 (height, width, channels) array");
+    const int out_channels = static_cast<int>(out.shape(2));
+    const bool pair_ok = in_channels == out_channels || (in_channels == 1 && out_channels >= 3) ||
+                         (in_channels == 3 && out_channels == 4) || (in_channels == 4 && out_channels == 3);
+    if (!pair_ok) throw std::invalid_argument("out: unsupported channel conversion");
+    const auto* src = static_cast<const std::uint8_t*>(in.ptr);
+    auto* dst = static_cast<std::uint8_t*>(out.mutable_data());
+    py::gil_scoped_release release;
+    return png_unfilter(src, height, width, in_channels, out_channels, dst);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -171,5 +201,8 @@ PYBIND11_MODULE(_core, m) {
           "Whether parallel loops use OpenMP's thread pool (otherwise threads started per call).");
     m.def("_openmp_pool_enabled", &openmp_pool_enabled,
           "Whether parallel loops use OpenMP's thread pool.");
+    m.def("png_unfilter_into", &png_unfilter_into, py::arg("raw"), py::arg("height"), py::arg("width"),
+          py::arg("in_channels"), py::arg("out"),
+          "Reverses the row filters of an inflated 8-bit PNG into out; False on an unknown filter type.");
     m.attr("_has_openmp") = py::bool_(has_openmp());
 }

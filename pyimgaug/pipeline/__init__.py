@@ -4,7 +4,8 @@ Data flows one way through these modules, in this order:
 
 1. `listing` finds the image files of a class-per-folder dataset (by name only)
    and packs their names into a `pathtable.PathTable`;
-2. `io` decodes a file as Keras does (`load_img` and friends live there too),
+2. `io` decodes a file as Keras does (`load_img` and friends live there too;
+   plain PNG files go through `png`, Pillow's pixels, faster),
    `decode` decodes a batch's files on the thread `budget`, and `cache` keeps
    the decoded, resized images for later epochs (`cache_prune` trims a cache
    directory);

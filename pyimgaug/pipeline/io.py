@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..errors import BadImageError, reading_image
+from . import png as _png
 
 try:
     from PIL import Image as pil_image
@@ -61,14 +62,21 @@ def check_interpolation(interpolation):
         )
 
 
-def _open_converted(path, color_mode, draft_size=None):
+def _read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _open_converted(path, color_mode, draft_size=None, data=None):
     """Opens `path` and converts it to `color_mode` exactly as Keras does.
 
     `draft_size=(w, h)` lets a JPEG decode at a reduced DCT scale (1/2, 1/4,
     1/8) as long as the result stays at least that size (Pillow's `draft`).
+    `data`: the file's contents, when the caller has read them already.
     """
-    with open(path, "rb") as f:
-        img = pil_image.open(_io.BytesIO(f.read()))
+    if data is None:
+        data = _read_file(path)
+    img = pil_image.open(_io.BytesIO(data))
     if draft_size is not None and img.format == "JPEG":
         img.draft(img.mode, draft_size)
     if color_mode == "grayscale":
@@ -87,14 +95,14 @@ def _open_converted(path, color_mode, draft_size=None):
     return img
 
 
-def _open_image(path, color_mode, draft_size=None):
+def _open_image(path, color_mode, draft_size=None, data=None):
     """`_open_converted`, decoded now; any failure is a `BadImageError` naming `path`.
 
     Pillow decodes lazily: without `load()` a truncated file would fail later,
     outside the error handling, in whatever first touches the pixels.
     """
     with reading_image(path):
-        img = _open_converted(path, color_mode, draft_size)
+        img = _open_converted(path, color_mode, draft_size, data)
         img.load()
     return img
 
@@ -318,8 +326,19 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
     `on_bad`, `on_bad(path, error)` is called instead and None is returned.
     """
     width_height = (target_size[1], target_size[0])
+    draft_size = width_height if decode == "fast" else None
     try:
-        img = _open_image(path, color_mode, width_height if decode == "fast" else None)
+        with reading_image(path):
+            data = _read_file(path)
+            # Plain PNG files: our decoder, the same pixels as Pillow's, faster.
+            x = _png.decode_png(data, color_mode)
+        if x is not None:
+            needs_resize = (x.shape[1], x.shape[0]) != width_height
+            if needs_resize:
+                check_interpolation(interpolation)
+            if x.shape[2] != 4 or not needs_resize or interpolation == "nearest" or bool((x[..., 3] == 255).all()):
+                return x, False
+        img = _open_image(path, color_mode, draft_size, data)
     except BadImageError as err:
         if on_bad is None:
             raise
