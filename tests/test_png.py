@@ -21,6 +21,9 @@ from pyimgaug.errors import BadImageError
 from pyimgaug.pipeline import io as pio
 from pyimgaug.pipeline import png
 
+# Decoding is checked against every Pillow release the matrix installs.
+pytestmark = pytest.mark.pillow_matrix
+
 KERAS_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
 COLOUR = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type
 
