@@ -252,3 +252,16 @@ def test_a_broken_png_is_still_a_bad_image_naming_the_file(tmp_path):
     seen = []
     assert pio.decode_for_batch(path, "rgb", (4, 4), "nearest", on_bad=lambda p, e: seen.append(p)) is None
     assert seen == [path]
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("h,w", [(2, 1), (2, 2), (3, 1), (3, 5), (4, 3), (5, 64)])
+def test_paeth_row_pairs_at_every_edge(channels, h, w):
+    """Consecutive Paeth rows are reversed two at a time: short rows, odd counts."""
+    rng = np.random.default_rng(h * 100 + w)
+    pixels = rng.integers(0, 256, (h, w, channels), dtype=np.uint8)
+    for filters in ([4] * h, [4] * (h - 1) + [1], [1] + [4] * (h - 1)):
+        data = encode(pixels, filters)
+        mode = "rgb" if channels == 3 else "rgba"
+        np.testing.assert_array_equal(png.decode_png(data, mode), pixels)
+        np.testing.assert_array_equal(png.decode_png(data, mode), pillow_pixels(data, mode))

@@ -108,6 +108,41 @@ void unfilter_row_simd(const std::uint8_t* f, std::int64_t width, const std::uin
     const __m128i b = load_pixel(prev + o);
     store_pixel(cur + o, _mm_and_si128(_mm_add_epi16(load_last_pixel<BPP>(f + o), predict<FILTER>(a, b, c)), low_byte));
 }
+// Two consecutive Paeth rows, y and y + 1, at once: row y + 1's pixel x - 1 needs
+// nothing of row y past pixel x - 1, so it is computed beside row y's pixel x, in
+// the upper 64 bits of the same registers (two dependency chains for the price
+// of one). `f0`, `f1`: the rows' filtered bytes (`f1` follows `f0` in the
+// stream); `prev`: row y - 1; `cur0`, `cur1`: rows y and y + 1.
+template <int BPP>
+void unfilter_paeth_pair(const std::uint8_t* f0, const std::uint8_t* f1, std::int64_t width,
+                         const std::uint8_t* prev, std::uint8_t* cur0, std::uint8_t* cur1) {
+    const __m128i low_byte = _mm_set1_epi16(0xFF);
+    // r: step x - 1's results (row y pixel x - 1 | row y + 1 pixel x - 2),
+    // r_before: step x - 2's, up: row y - 1's pixel x - 1.
+    __m128i r = _mm_setzero_si128(), r_before = r, up = r;
+    for (std::int64_t x = 0; x <= width; ++x) {
+        const __m128i b0 = x < width ? load_pixel(prev + x * BPP) : _mm_setzero_si128();
+        // Row y's part past its last pixel (x == width) is computed but not stored;
+        // its filtered bytes are then row y + 1's first ones (f1 follows f0).
+        const __m128i d0 = load_pixel(f0 + x * BPP);
+        const __m128i d1 = x == 0 ? _mm_setzero_si128()
+                                  : (x == width ? load_last_pixel<BPP>(f1 + (x - 1) * BPP)
+                                                : load_pixel(f1 + (x - 1) * BPP));
+        const __m128i b = _mm_unpacklo_epi64(b0, r);        // row y - 1 pixel x | row y pixel x - 1
+        const __m128i c = _mm_unpacklo_epi64(up, r_before);  // row y - 1 pixel x - 1 | row y pixel x - 2
+        const __m128i d = _mm_unpacklo_epi64(d0, d1);
+        __m128i next = _mm_and_si128(_mm_add_epi16(d, predict<kPaeth>(r, b, c)), low_byte);
+        if (x < width) store_pixel(cur0 + x * BPP, next);
+        if (x > 0) {
+            store_pixel(cur1 + (x - 1) * BPP, _mm_srli_si128(next, 8));
+        } else {
+            next = _mm_move_epi64(next);  // row y + 1 has no pixel -1: its left neighbour is 0
+        }
+        r_before = r;
+        r = next;
+        up = b0;
+    }
+}
 #endif
 
 void unfilter_row(int filter, const std::uint8_t* f, std::int64_t width, int bpp, const std::uint8_t* prev,
@@ -158,21 +193,40 @@ void convert_row(const std::uint8_t* in, std::int64_t width, int in_channels, in
 bool png_unfilter(const std::uint8_t* raw, std::int64_t height, std::int64_t width, int in_channels,
                   int out_channels, std::uint8_t* out) {
     const std::int64_t row_bytes = width * in_channels;
-    // Each row buffer: `in_channels` zero bytes before the row (the left
-    // neighbours of the first pixel), 16 after (the SIMD loops' 4-byte accesses).
+    // Three row buffers (the row above and up to two being made), each with
+    // `in_channels` zero bytes before the row (the left neighbours of the first
+    // pixel) and 16 after (the SIMD loops' 4-byte accesses).
     const std::int64_t span = in_channels + row_bytes + 16;
-    std::vector<std::uint8_t> rows(static_cast<std::size_t>(2 * span), 0);
-    std::uint8_t* prev = rows.data() + in_channels;
+    std::vector<std::uint8_t> rows(static_cast<std::size_t>(3 * span), 0);
+    std::uint8_t* prev = rows.data() + in_channels;  // all zero: the row above the first
     std::uint8_t* cur = rows.data() + span + in_channels;
-    for (std::int64_t y = 0; y < height; ++y) {
-        const std::uint8_t* line = raw + y * (row_bytes + 1);
-        const int filter = line[0];
+    std::uint8_t* spare = rows.data() + 2 * span + in_channels;
+    auto line = [&](std::int64_t y) { return raw + y * (row_bytes + 1); };
+    for (std::int64_t y = 0; y < height;) {
+        const int filter = line(y)[0];
         if (filter > kPaeth) return false;
-        unfilter_row(filter, line + 1, width, in_channels, prev, cur);
+#ifdef PYIMGAUG_PNG_SSE2
+        if (filter == kPaeth && (in_channels == 3 || in_channels == 4) && y + 1 < height &&
+            line(y + 1)[0] == kPaeth) {
+            if (in_channels == 3)
+                unfilter_paeth_pair<3>(line(y) + 1, line(y + 1) + 1, width, prev, cur, spare);
+            else
+                unfilter_paeth_pair<4>(line(y) + 1, line(y + 1) + 1, width, prev, cur, spare);
+            convert_row(cur, width, in_channels, out_channels, out + y * width * out_channels);
+            convert_row(spare, width, in_channels, out_channels, out + (y + 1) * width * out_channels);
+            std::uint8_t* t = prev;
+            prev = spare;
+            spare = t;
+            y += 2;
+            continue;
+        }
+#endif
+        unfilter_row(filter, line(y) + 1, width, in_channels, prev, cur);
         convert_row(cur, width, in_channels, out_channels, out + y * width * out_channels);
         std::uint8_t* t = prev;
         prev = cur;
         cur = t;
+        ++y;
     }
     return true;
 }
