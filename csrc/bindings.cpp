@@ -183,6 +183,24 @@ bool png_unfilter_into(const py::buffer& raw, std::int64_t height, std::int64_t 
     return png_unfilter(src, height, width, in_channels, out_channels, dst);
 }
 
+// One axis's coefficient table, built afresh (not from the memo), for tests that
+// compare the fast 8-bit tables with the exact ones: (first, count, fixed as an
+// out_size x ksize int32 array, outputs recomputed the exact way).
+py::tuple resize_coefficients(std::int64_t in_size, std::int64_t out_size, int filter, bool fixed_only) {
+    if (in_size < 1 || out_size < 1 || in_size > (1 << 20) || out_size > (1 << 20) || filter < 1 || filter > 5)
+        throw std::invalid_argument("resize_coefficients: bad size or filter");
+    AxisCoeffs t;
+    bool ok;
+    {
+        py::gil_scoped_release release;
+        ok = build_axis_coeffs(in_size, out_size, static_cast<Filter>(filter), t, fixed_only);
+    }
+    if (!ok) throw std::invalid_argument("resize_coefficients: table too large");
+    py::array_t<std::int32_t> fixed({static_cast<py::ssize_t>(out_size), static_cast<py::ssize_t>(t.ksize)});
+    std::copy(t.fixed.begin(), t.fixed.end(), fixed.mutable_data());
+    return py::make_tuple(py::cast(t.first), py::cast(t.count), fixed, t.rows_recomputed);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -204,5 +222,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("png_unfilter_into", &png_unfilter_into, py::arg("raw"), py::arg("height"), py::arg("width"),
           py::arg("in_channels"), py::arg("out"),
           "Reverses the row filters of an inflated 8-bit PNG into out; False on an unknown filter type.");
+    m.def("_resize_coefficients", &resize_coefficients, py::arg("in_size"), py::arg("out_size"), py::arg("filter"),
+          py::arg("fixed_only"),
+          "(first, count, fixed, outputs recomputed) of one axis's resize table, built without the memo.");
     m.attr("_has_openmp") = py::bool_(has_openmp());
 }

@@ -35,7 +35,7 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
         // Pillow has no float64 images, so there is no resize to reproduce for them.
         if (spec.in_dtype == DType::F64) return Status::InvalidArgument;
         if (!prepare_resize(st.plan, src.height, src.width, spec.resize_height, spec.resize_width, spec.filter,
-                            spec.channels, spec.resize_behaviour))
+                            spec.channels, spec.resize_behaviour, spec.in_dtype == DType::U8))
             return Status::OutOfMemory;
         const std::size_t bytes = static_cast<std::size_t>(spec.resize_height) *
                                   static_cast<std::size_t>(spec.resize_width) *

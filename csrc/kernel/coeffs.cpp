@@ -52,6 +52,69 @@ double lanczos_filter(double x) {
     return 0.0;
 }
 
+// sin(pi t) and cos(pi t), within 1e-15 of the true values for |t| <= 3, with no
+// libm call: n, the integer nearest 2t (rounded by the 1.5 * 2^52 trick, which
+// needs |2t| < 2^51), leaves r = t - n/2 in [-1/4, 1/4], exactly (r is a multiple
+// of t's last place); then Taylor series in z = pi r, |z| <= pi/4, whose first
+// omitted terms are below 5e-17. Branch-free, so the weight loops vectorise.
+inline void sincos_pi(double t, double& s, double& c) {
+    constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52
+    const double n = (2.0 * t + kRound) - kRound;
+    const double r = t - 0.5 * n;
+    const double z = r * kPi, z2 = z * z;
+    const double sz =
+        z * (1.0 + z2 * (-1.0 / 6 + z2 * (1.0 / 120 + z2 * (-1.0 / 5040 + z2 * (1.0 / 362880 + z2 * (-1.0 / 39916800 +
+        z2 * (1.0 / 6227020800.0 + z2 * (-1.0 / 1307674368000.0))))))));
+    const double cz =
+        1.0 + z2 * (-1.0 / 2 + z2 * (1.0 / 24 + z2 * (-1.0 / 720 + z2 * (1.0 / 40320 + z2 * (-1.0 / 3628800 +
+        z2 * (1.0 / 479001600.0 + z2 * (-1.0 / 87178291200.0 + z2 * (1.0 / 20922789888000.0))))))));
+    // sin(z + q pi/2), cos(z + q pi/2) for q = n mod 4.
+    const long long q = static_cast<long long>(n) & 3;
+    const double sign_s = (q & 2) ? -1.0 : 1.0;
+    const double sign_c = ((q + 1) & 2) ? -1.0 : 1.0;
+    s = sign_s * ((q & 1) ? cz : sz);
+    c = sign_c * ((q & 1) ? sz : cz);
+}
+
+// The two filters that call sin(), with sincos_pi in place of sin(x * pi): the same
+// expressions otherwise (the same divisions by the same x * pi). Their weights are
+// within kFastWeightError of Pillow's, which fill_axis_fixed_fast uses to prove
+// that every fixed-point weight still rounds to Pillow's.
+inline double lanczos_filter_fast(double x) {
+    if (!(-3.0 <= x && x < 3.0)) return 0.0;
+    double s, c;
+    double a = 1.0;
+    if (x != 0.0) {
+        sincos_pi(x, s, c);
+        a = s / (x * kPi);
+    }
+    const double x3 = x / 3.0;
+    double b = 1.0;
+    if (x3 != 0.0) {
+        sincos_pi(x3, s, c);
+        b = s / (x3 * kPi);
+    }
+    return a * b;
+}
+
+inline double hamming_filter_fast(double x) {
+    if (x < 0.0) x = -x;
+    if (x == 0.0) return 1.0;
+    if (x >= 1.0) return 0.0;
+    double s, c;
+    sincos_pi(x, s, c);
+    constexpr double k054 = static_cast<double>(0.54f), k046 = static_cast<double>(0.46f);
+    return s / (x * kPi) * (k054 + k046 * c);
+}
+
+// A bound on |fast weight - Pillow's weight|. sincos_pi is within 6e-16 of
+// sin(pi t); Pillow's sin(x * pi) is of the rounded product, within 1.1e-15 of
+// sin(pi t) for |t| <= 3 (libm's own error, under an ulp, included): each sine
+// differs by under 1.7e-15, each sinc factor (divided by |x pi| >= pi/4 once the
+// reduction moves, else by the very same x * pi as Pillow) by under 2.2e-15, the
+// product of two by under 4.5e-15. Twice that, for margin.
+constexpr double kFastWeightError = 1e-14;
+
 // Pillow's support of each filter, in input pixels at scale 1.
 double filter_support(Filter f) {
     switch (f) {
@@ -69,46 +132,120 @@ double filter_support(Filter f) {
 
 namespace {
 
+// Output xx's window, as Pillow computes it: first tap and tap count.
+inline void axis_window(std::int64_t xx, std::int64_t in_size, double in0, double scale, double support, int ksize,
+                        double& center, std::int64_t& xmin, std::int64_t& count) {
+    center = in0 + (static_cast<double>(xx) + 0.5) * scale;
+    // Pillow rounds the window edges by truncation after adding 0.5.
+    xmin = static_cast<std::int64_t>(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    std::int64_t xmax = static_cast<std::int64_t>(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    if (xmax > ksize) xmax = ksize;  // cannot happen with Pillow's arithmetic; keeps tables in bounds
+    if (xmax < 0) xmax = 0;
+    count = xmax;
+}
+
+// Pillow's normalisation and 8-bit fixed point of one output's weights `k`.
+inline void to_fixed(double* k, std::int64_t n, double ww, std::int32_t* kf) {
+    for (std::int64_t x = 0; x < n; ++x) {
+        if (ww != 0.0) k[x] /= ww;
+    }
+    for (std::int64_t x = 0; x < n; ++x) {
+        const double v = k[x] * static_cast<double>(1 << kPrecisionBits);
+        kf[x] = static_cast<std::int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
+    }
+}
+
+// One output's weights with filter Fn, exactly as Pillow computes them.
+template <double (*Fn)(double)>
+inline void exact_row(std::int64_t xmin, std::int64_t n, double center, double ss, double* k, std::int32_t* kf) {
+    double ww = 0.0;
+    for (std::int64_t x = 0; x < n; ++x) {
+        const double w = Fn((static_cast<double>(x + xmin) - center + 0.5) * ss);
+        k[x] = w;
+        ww += w;
+    }
+    to_fixed(k, n, ww, kf);
+}
+
 // The weight loop, instantiated per filter so that the filter function is inlined
 // (the same operations in the same order: inlining changes no value).
 template <double (*Fn)(double)>
 void fill_axis_weights(std::int64_t in_size, double in0, double scale, double filterscale, double support, int ksize,
                        AxisCoeffs& out) {
-    const std::int64_t out_size = out.out_size;
     const double ss = 1.0 / filterscale;
-    for (std::int64_t xx = 0; xx < out_size; ++xx) {
-        const double center = in0 + (static_cast<double>(xx) + 0.5) * scale;
-        // Pillow rounds the window edges by truncation after adding 0.5.
-        std::int64_t xmin = static_cast<std::int64_t>(center - support + 0.5);
-        if (xmin < 0) xmin = 0;
-        std::int64_t xmax = static_cast<std::int64_t>(center + support + 0.5);
-        if (xmax > in_size) xmax = in_size;
-        xmax -= xmin;
-        if (xmax > ksize) xmax = ksize;  // cannot happen with Pillow's arithmetic; keeps tables in bounds
-        if (xmax < 0) xmax = 0;
-        double* k = &out.weights[static_cast<std::size_t>(xx) * ksize];
-        double ww = 0.0;
-        for (std::int64_t x = 0; x < xmax; ++x) {
-            const double w = Fn((static_cast<double>(x + xmin) - center + 0.5) * ss);
-            k[x] = w;
-            ww += w;
-        }
-        for (std::int64_t x = 0; x < xmax; ++x) {
-            if (ww != 0.0) k[x] /= ww;
-        }
-        std::int32_t* kf = &out.fixed[static_cast<std::size_t>(xx) * ksize];
-        for (std::int64_t x = 0; x < xmax; ++x) {
-            const double v = k[x] * static_cast<double>(1 << kPrecisionBits);
-            kf[x] = static_cast<std::int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
-        }
+    for (std::int64_t xx = 0; xx < out.out_size; ++xx) {
+        double center;
+        std::int64_t xmin, n;
+        axis_window(xx, in_size, in0, scale, support, ksize, center, xmin, n);
+        exact_row<Fn>(xmin, n, center, ss, &out.weights[static_cast<std::size_t>(xx) * ksize],
+                      &out.fixed[static_cast<std::size_t>(xx) * ksize]);
         out.first[static_cast<std::size_t>(xx)] = static_cast<int>(xmin);
-        out.count[static_cast<std::size_t>(xx)] = static_cast<int>(xmax);
+        out.count[static_cast<std::size_t>(xx)] = static_cast<int>(n);
+    }
+}
+
+// The 8-bit table alone (no double weights) for a filter that calls sin(): weights
+// from Fast (no libm), then a proof per output that each fixed-point weight is the
+// one Pillow's weights give. The fast weights are within kFastWeightError of
+// Pillow's; carried through the sum ww (same order, each partial sum rounding at
+// most an ulp differently), the division and the scaling by 2^22, that bounds how
+// far each scaled weight v = k * 2^22 can be from Pillow's. Pillow's weight is
+// trunc(v +- 0.5), which is the same for every v in an interval with no half-integer
+// (nor 0, where the sign flips) within the bound; otherwise, or when the sum is
+// near 0, the output's weights are computed again with Exact (sin() and all). On
+// photographs' sizes about one output in a hundred thousand is.
+template <double (*Fast)(double), double (*Exact)(double)>
+void fill_axis_fixed_fast(std::int64_t in_size, double in0, double scale, double filterscale, double support,
+                          int ksize, AxisCoeffs& out) {
+    const double ss = 1.0 / filterscale;
+    const double two22 = static_cast<double>(1 << kPrecisionBits);
+    std::vector<double> k(static_cast<std::size_t>(ksize));
+    for (std::int64_t xx = 0; xx < out.out_size; ++xx) {
+        double center;
+        std::int64_t xmin, n;
+        axis_window(xx, in_size, in0, scale, support, ksize, center, xmin, n);
+        std::int32_t* kf = &out.fixed[static_cast<std::size_t>(xx) * ksize];
+        out.first[static_cast<std::size_t>(xx)] = static_cast<int>(xmin);
+        out.count[static_cast<std::size_t>(xx)] = static_cast<int>(n);
+        double ww = 0.0, sum_abs = 0.0;
+        for (std::int64_t x = 0; x < n; ++x) {
+            const double w = Fast((static_cast<double>(x + xmin) - center + 0.5) * ss);
+            k[static_cast<std::size_t>(x)] = w;
+            ww += w;
+            sum_abs += std::fabs(w);
+        }
+        const double taps = static_cast<double>(n);
+        // |ww' - ww|: the weights' errors plus an ulp of every partial sum.
+        const double sum_error = taps * kFastWeightError + taps * 0x1p-52 * sum_abs;
+        bool proven = n > 0 && std::fabs(ww) > 4.0 * sum_error && std::fabs(ww) > 1e-3;
+        if (proven) {
+            // |k' - k| <= (|w' - w| + |k'| |ww' - ww|) / |ww|, with |ww| >= |ww'| / 2 here,
+            // plus an ulp of each quotient; |k'| <= sum_abs / |ww'|. Doubled again.
+            const double k_bound = 2.0 * (kFastWeightError + sum_abs / std::fabs(ww) * sum_error) * 2.0 / std::fabs(ww) +
+                                   4.0 * 0x1p-52 * sum_abs / std::fabs(ww);
+            const double margin = 2.0 * two22 * k_bound + 0x1p-20;
+            to_fixed(k.data(), n, ww, kf);
+            for (std::int64_t x = 0; x < n && proven; ++x) {
+                const double v = k[static_cast<std::size_t>(x)] * two22;
+                // Distance to the nearest half-integer (where trunc(v +- 0.5) steps).
+                const double g = v + 0.5;
+                proven = std::fabs(g - std::floor(g + 0.5)) > margin;
+            }
+        }
+        if (!proven) {
+            exact_row<Exact>(xmin, n, center, ss, k.data(), kf);
+            ++out.rows_recomputed;
+        }
     }
 }
 
 }  // namespace
 
-bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out) {
+bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out,
+                       bool fixed_only) {
     // Pillow passes the box edges as floats; the scale is computed in double from them.
     const double in0 = 0.0, in1 = static_cast<double>(static_cast<float>(in_size));
     double scale = (in1 - in0) / static_cast<double>(out_size);
@@ -123,8 +260,19 @@ bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filte
     out.ksize = ksize;
     out.first.assign(static_cast<std::size_t>(out_size), 0);
     out.count.assign(static_cast<std::size_t>(out_size), 0);
-    out.weights.assign(static_cast<std::size_t>(out_size) * ksize, 0.0);
     out.fixed.assign(static_cast<std::size_t>(out_size) * ksize, 0);
+    out.rows_recomputed = 0;
+    if (fixed_only && (filter == Filter::Lanczos || filter == Filter::Hamming)) {
+        out.weights.clear();
+        if (filter == Filter::Lanczos)
+            fill_axis_fixed_fast<lanczos_filter_fast, lanczos_filter>(in_size, in0, scale, filterscale, support, ksize,
+                                                                      out);
+        else
+            fill_axis_fixed_fast<hamming_filter_fast, hamming_filter>(in_size, in0, scale, filterscale, support, ksize,
+                                                                      out);
+        return true;
+    }
+    out.weights.assign(static_cast<std::size_t>(out_size) * ksize, 0.0);
 
     switch (filter) {
         case Filter::Box: fill_axis_weights<box_filter>(in_size, in0, scale, filterscale, support, ksize, out); break;
@@ -146,8 +294,9 @@ constexpr std::size_t kCacheBytes = std::size_t{32} << 20;
 struct CacheKey {
     std::int64_t in_size, out_size;
     int filter;
+    bool fixed_only;
     bool operator==(const CacheKey& o) const {
-        return in_size == o.in_size && out_size == o.out_size && filter == o.filter;
+        return in_size == o.in_size && out_size == o.out_size && filter == o.filter && fixed_only == o.fixed_only;
     }
 };
 
@@ -155,7 +304,7 @@ struct CacheKeyHash {
     std::size_t operator()(const CacheKey& k) const {
         std::uint64_t h = static_cast<std::uint64_t>(k.in_size) * 0x9E3779B97F4A7C15ull;
         h ^= static_cast<std::uint64_t>(k.out_size) + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
-        h ^= static_cast<std::uint64_t>(k.filter) + (h << 6) + (h >> 2);
+        h ^= static_cast<std::uint64_t>(2 * k.filter + (k.fixed_only ? 1 : 0)) + (h << 6) + (h >> 2);
         return static_cast<std::size_t>(h);
     }
 };
@@ -180,8 +329,9 @@ AxisCache& axis_cache() {
 
 }  // namespace
 
-std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter) {
-    const CacheKey key{in_size, out_size, static_cast<int>(filter)};
+std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter,
+                                                     bool fixed_only) {
+    const CacheKey key{in_size, out_size, static_cast<int>(filter), fixed_only};
     AxisCache& cache = axis_cache();
     {
         std::lock_guard<std::mutex> lock(cache.mutex);
@@ -192,7 +342,7 @@ std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::
         }
     }
     auto table = std::make_shared<AxisCoeffs>();
-    if (!build_axis_coeffs(in_size, out_size, filter, *table)) return nullptr;
+    if (!build_axis_coeffs(in_size, out_size, filter, *table, fixed_only)) return nullptr;
     const std::size_t size = table_bytes(*table);
     if (size > kCacheBytes / 4) return table;  // a freak size would evict everything else
     std::lock_guard<std::mutex> lock(cache.mutex);

@@ -20,21 +20,28 @@ struct AxisCoeffs {
     int ksize = 0;                       // row length of the tables below
     std::vector<int> first;              // first input index per output sample
     std::vector<int> count;              // number of taps per output sample
-    std::vector<double> weights;         // out_size * ksize, normalised to sum 1
+    std::vector<double> weights;         // out_size * ksize, normalised to sum 1 (empty: fixed only)
     std::vector<std::int32_t> fixed;     // the same in Pillow's 8-bit fixed point
+    std::int64_t rows_recomputed = 0;    // fixed only: outputs whose fast weights were not proven
 };
 
 // Builds the table for resizing an axis of `in_size` samples to `out_size`
 // (filter support widened by the downscale factor, weights normalised), for every
 // filter but Nearest. Returns false if the table would be absurdly large.
-bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out);
+// `fixed_only` (the 8-bit path): only `fixed` is needed, and for Lanczos and
+// Hamming it comes from weights computed without libm's sin(), each output proven
+// to round to Pillow's fixed point or else computed again the exact way
+// (coeffs.cpp, fill_axis_fixed_fast); `weights` is then left empty.
+bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter, AxisCoeffs& out,
+                       bool fixed_only = false);
 
 // build_axis_coeffs through a process-wide memo: a training loop resizes the same
 // few sizes again and again (datasets repeat their sizes, epochs repeat their
 // files), and the filters' sin() calls are a good part of a resize's cost. Tables
 // are immutable and shared; null when the table would be absurdly large. Bounded
 // in bytes (an evicted table lives on while a plan holds it); thread-safe.
-std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter);
+std::shared_ptr<const AxisCoeffs> cached_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filter,
+                                                     bool fixed_only);
 
 // Empties the memo (for benchmarks that time the first call of a size).
 void clear_axis_coeffs_cache();

@@ -373,10 +373,10 @@ bool vertical_pass_first(ResizeBehaviour behaviour, std::int64_t in_height, std:
 }
 
 bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_width, std::int64_t out_height,
-                    std::int64_t out_width, Filter filter, int channels, ResizeBehaviour behaviour) {
+                    std::int64_t out_width, Filter filter, int channels, ResizeBehaviour behaviour, bool fixed_only) {
     if (plan.in_height == in_height && plan.in_width == in_width && plan.out_height == out_height &&
         plan.out_width == out_width && plan.filter == filter && plan.channels == channels &&
-        plan.behaviour == behaviour)
+        plan.behaviour == behaviour && plan.fixed_only == fixed_only)
         return true;
     // The tables are rebuilt in place: a batch of assorted sizes rebuilds them per
     // image, and reusing their memory saves an allocation and a page fault each.
@@ -386,6 +386,7 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.filter = filter;
     plan.channels = channels;
     plan.behaviour = behaviour;
+    plan.fixed_only = fixed_only;
     plan.horizontal_table.reset();
     plan.vertical_table.reset();
     plan.horizontal_expanded.clear();
@@ -405,8 +406,8 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
     } else {
-        plan.horizontal_table = cached_axis_coeffs(in_width, out_width, filter);
-        plan.vertical_table = cached_axis_coeffs(in_height, out_height, filter);
+        plan.horizontal_table = cached_axis_coeffs(in_width, out_width, filter, fixed_only);
+        plan.vertical_table = cached_axis_coeffs(in_height, out_height, filter, fixed_only);
         if (!plan.horizontal_table || !plan.vertical_table) return false;
         // Only the tables of the loops that will run: the AVX-512 VNNI loops' digits,
         // the AVX2 loops' split weights where those are missing, and the portable

@@ -14,6 +14,7 @@ namespace pyimgaug {
 struct ResizePlan {
     std::int64_t in_height = -1, in_width = -1, out_height = 0, out_width = 0;
     Filter filter = Filter::Lanczos;
+    bool fixed_only = false;  // the tables hold fixed-point weights only (8-bit images)
     // The coefficient tables (filters other than Nearest), shared with the memo.
     std::shared_ptr<const AxisCoeffs> horizontal_table, vertical_table;
     const AxisCoeffs& horizontal() const { return *horizontal_table; }
@@ -50,8 +51,10 @@ struct ResizePlan {
 };
 
 // Prepares `plan` for the geometry; returns false for sizes too large to tabulate.
+// `fixed_only`: the images are 8-bit, whose loops read only the fixed-point
+// weights (see build_axis_coeffs); 16-bit and float images need the doubles.
 bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_width, std::int64_t out_height,
-                    std::int64_t out_width, Filter filter, int channels, ResizeBehaviour behaviour);
+                    std::int64_t out_width, Filter filter, int channels, ResizeBehaviour behaviour, bool fixed_only);
 
 // Whether `behaviour`'s Pillow runs the vertical pass before the horizontal one for
 // this geometry (only meaningful when both passes are needed).
