@@ -2,10 +2,15 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
 
 namespace pyimgaug {
 namespace {
@@ -19,15 +24,16 @@ double bilinear_filter(double x) {
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
+// Pillow writes Hamming's window constants as float literals (0.54f, 0.46f), which C
+// widens to double: 0.540000021..., 0.460000008... Doubles 0.54 and 0.46 move a few
+// weights by one 22-bit fixed-point unit, and a few 8-bit samples by one level.
+constexpr double k054 = static_cast<double>(0.54f), k046 = static_cast<double>(0.46f);
+
 double hamming_filter(double x) {
     if (x < 0.0) x = -x;
     if (x == 0.0) return 1.0;
     if (x >= 1.0) return 0.0;
     x = x * kPi;
-    // Pillow writes the window's constants as float literals (0.54f, 0.46f), which C
-    // widens to double: 0.540000021..., 0.460000008... Doubles 0.54 and 0.46 move a
-    // few weights by one 22-bit fixed-point unit, and a few 8-bit samples by one level.
-    constexpr double k054 = static_cast<double>(0.54f), k046 = static_cast<double>(0.46f);
     return std::sin(x) / x * (k054 + k046 * std::cos(x));
 }
 
@@ -52,68 +58,154 @@ double lanczos_filter(double x) {
     return 0.0;
 }
 
-// sin(pi t) and cos(pi t), within 1e-15 of the true values for |t| <= 3, with no
-// libm call: n, the integer nearest 2t (rounded by the 1.5 * 2^52 trick, which
-// needs |2t| < 2^51), leaves r = t - n/2 in [-1/4, 1/4], exactly (r is a multiple
-// of t's last place); then Taylor series in z = pi r, |z| <= pi/4, whose first
-// omitted terms are below 5e-17. Branch-free, so the weight loops vectorise.
+// sin(pi t) and cos(pi t), within 6e-16 of the true values for |t| <= 3, with no
+// libm call: n, the integer nearest 2t (rounded by adding and subtracting 1.5 *
+// 2^52, which needs |2t| < 2^51), leaves r = t - n/2 in [-1/4, 1/4], exactly (r is
+// a multiple of t's last place); then Taylor series in z = pi r, |z| <= pi/4, whose
+// first omitted terms are below 5e-17. The sums' bit pattern holds n + 2^51 in its
+// low mantissa bits, so its last two bits are n mod 4, the quadrant.
+constexpr double kRoundToInt = 6755399441055744.0;  // 1.5 * 2^52
+constexpr double kSin[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800, 1.0 / 6227020800.0,
+                           -1.0 / 1307674368000.0};
+constexpr double kCos[] = {-1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600.0,
+                           -1.0 / 87178291200.0, 1.0 / 20922789888000.0};
+
 inline void sincos_pi(double t, double& s, double& c) {
-    constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52
-    const double n = (2.0 * t + kRound) - kRound;
-    const double r = t - 0.5 * n;
-    const double z = r * kPi, z2 = z * z;
-    const double sz =
-        z * (1.0 + z2 * (-1.0 / 6 + z2 * (1.0 / 120 + z2 * (-1.0 / 5040 + z2 * (1.0 / 362880 + z2 * (-1.0 / 39916800 +
-        z2 * (1.0 / 6227020800.0 + z2 * (-1.0 / 1307674368000.0))))))));
-    const double cz =
-        1.0 + z2 * (-1.0 / 2 + z2 * (1.0 / 24 + z2 * (-1.0 / 720 + z2 * (1.0 / 40320 + z2 * (-1.0 / 3628800 +
-        z2 * (1.0 / 479001600.0 + z2 * (-1.0 / 87178291200.0 + z2 * (1.0 / 20922789888000.0))))))));
-    // sin(z + q pi/2), cos(z + q pi/2) for q = n mod 4.
-    const long long q = static_cast<long long>(n) & 3;
-    const double sign_s = (q & 2) ? -1.0 : 1.0;
-    const double sign_c = ((q + 1) & 2) ? -1.0 : 1.0;
-    s = sign_s * ((q & 1) ? cz : sz);
-    c = sign_c * ((q & 1) ? sz : cz);
+    const double shifted = 2.0 * t + kRoundToInt;
+    const double n = shifted - kRoundToInt;
+    const double z = (t - 0.5 * n) * kPi, z2 = z * z;
+    double ps = kSin[6], pc = kCos[7];
+    for (int i = 5; i >= 0; --i) ps = ps * z2 + kSin[i];
+    for (int i = 6; i >= 0; --i) pc = pc * z2 + kCos[i];
+    const double sz = z + z * z2 * ps, cz = 1.0 + z2 * pc;
+    std::uint64_t bits;
+    std::memcpy(&bits, &shifted, 8);
+    const unsigned q = static_cast<unsigned>(bits & 3);  // sin(z + q pi/2), cos(z + q pi/2)
+    s = ((q & 2) ? -1.0 : 1.0) * ((q & 1) ? cz : sz);
+    c = (((q + 1) & 2) ? -1.0 : 1.0) * ((q & 1) ? sz : cz);
 }
 
-// The two filters that call sin(), with sincos_pi in place of sin(x * pi): the same
-// expressions otherwise (the same divisions by the same x * pi). Their weights are
-// within kFastWeightError of Pillow's, which fill_axis_fixed_fast uses to prove
-// that every fixed-point weight still rounds to Pillow's.
-inline double lanczos_filter_fast(double x) {
+// sin(pi t) alone (Lanczos needs no cosine): n, the integer nearest t, leaves
+// r = t - n in [-1/2, 1/2], exactly, and sin(pi t) = (-1)^n sin(pi r); Taylor series
+// in z = pi r, |z| <= pi/2, to z^21 (the first omitted term is below 2e-18).
+constexpr double kSinWide[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800,
+                               1.0 / 6227020800.0, -1.0 / 1307674368000.0, 1.0 / 355687428096000.0,
+                               -1.0 / 121645100408832000.0, 1.0 / 51090942171709440000.0};
+
+inline double sin_pi(double t) {
+    const double shifted = t + kRoundToInt;
+    const double n = shifted - kRoundToInt;
+    const double z = (t - n) * kPi, z2 = z * z;
+    double p = kSinWide[9];
+    for (int i = 8; i >= 0; --i) p = p * z2 + kSinWide[i];
+    std::uint64_t bits;
+    std::memcpy(&bits, &shifted, 8);
+    const double sz = z + z * z2 * p;
+    return (bits & 1) ? -sz : sz;
+}
+
+// The two filters that call sin(), written to be cheap: sincos_pi for sin(x * pi),
+// x * (1/3) for x / 3, and one division per weight, sinc(x) sinc(x/3) =
+// sin(pi x) sin(pi x/3) / (x (x/3) pi^2). The weights are within kFastWeightError of
+// Pillow's, which fill_axis_fixed_fast uses to prove that every fixed-point weight
+// still rounds to Pillow's.
+inline double lanczos_weight_fast(double x) {
     if (!(-3.0 <= x && x < 3.0)) return 0.0;
-    double s, c;
-    double a = 1.0;
-    if (x != 0.0) {
-        sincos_pi(x, s, c);
-        a = s / (x * kPi);
-    }
-    const double x3 = x / 3.0;
-    double b = 1.0;
-    if (x3 != 0.0) {
-        sincos_pi(x3, s, c);
-        b = s / (x3 * kPi);
-    }
-    return a * b;
+    if (x == 0.0) return 1.0;
+    const double x3 = x * (1.0 / 3.0);
+    return (sin_pi(x) * sin_pi(x3)) / (x * x3 * (kPi * kPi));
 }
 
-inline double hamming_filter_fast(double x) {
+inline double hamming_weight_fast(double x) {
     if (x < 0.0) x = -x;
     if (x == 0.0) return 1.0;
     if (x >= 1.0) return 0.0;
     double s, c;
     sincos_pi(x, s, c);
-    constexpr double k054 = static_cast<double>(0.54f), k046 = static_cast<double>(0.46f);
     return s / (x * kPi) * (k054 + k046 * c);
 }
 
-// A bound on |fast weight - Pillow's weight|. sincos_pi is within 6e-16 of
-// sin(pi t); Pillow's sin(x * pi) is of the rounded product, within 1.1e-15 of
-// sin(pi t) for |t| <= 3 (libm's own error, under an ulp, included): each sine
-// differs by under 1.7e-15, each sinc factor (divided by |x pi| >= pi/4 once the
-// reduction moves, else by the very same x * pi as Pillow) by under 2.2e-15, the
-// product of two by under 4.5e-15. Twice that, for margin.
-constexpr double kFastWeightError = 1e-14;
+// A bound on |fast weight - Pillow's weight|. sincos_pi and sin_pi are within 6e-16
+// of sin(pi t); Pillow's sin(x * pi) is of the rounded product, within 1.1e-15 of
+// sin(pi t) for |t| <= 3 (libm's own error, under an ulp, included); x * (1/3) is
+// within an ulp of x / 3, which moves sin(pi x/3) by under 7e-16. Each sinc factor
+// is then within about 2.5e-15 of Pillow's (divided by |x pi| >= pi/4 once the
+// reduction moves, else, for small x, relatively within a few ulps), the product,
+// regrouped under one division, within 6e-15. Three times that, for margin.
+constexpr double kFastWeightError = 2e-14;
+
+#if defined(__SSE2__) || defined(_M_X64)
+#define PYIMGAUG_COEFFS_SSE2 1
+// sincos_pi on two lanes (SSE2, the x86-64 baseline): the same operations.
+inline void sincos_pi2(__m128d t, __m128d& s, __m128d& c) {
+    const __m128d round = _mm_set1_pd(kRoundToInt);
+    const __m128d shifted = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(2.0), t), round);
+    const __m128d n = _mm_sub_pd(shifted, round);
+    const __m128d z = _mm_mul_pd(_mm_sub_pd(t, _mm_mul_pd(_mm_set1_pd(0.5), n)), _mm_set1_pd(kPi));
+    const __m128d z2 = _mm_mul_pd(z, z);
+    __m128d ps = _mm_set1_pd(kSin[6]), pc = _mm_set1_pd(kCos[7]);
+    for (int i = 5; i >= 0; --i) ps = _mm_add_pd(_mm_mul_pd(ps, z2), _mm_set1_pd(kSin[i]));
+    for (int i = 6; i >= 0; --i) pc = _mm_add_pd(_mm_mul_pd(pc, z2), _mm_set1_pd(kCos[i]));
+    const __m128d sz = _mm_add_pd(z, _mm_mul_pd(_mm_mul_pd(z, z2), ps));
+    const __m128d cz = _mm_add_pd(_mm_set1_pd(1.0), _mm_mul_pd(z2, pc));
+    const __m128i q = _mm_castpd_si128(shifted);
+    const __m128i one = _mm_set1_epi64x(1);
+    const __m128d odd = _mm_castsi128_pd(_mm_sub_epi64(_mm_setzero_si128(), _mm_and_si128(q, one)));
+    const __m128i sign_bit = _mm_set1_epi64x(static_cast<long long>(0x8000000000000000ull));
+    const __m128d sign_s = _mm_castsi128_pd(_mm_and_si128(_mm_slli_epi64(q, 62), sign_bit));
+    const __m128d sign_c = _mm_castsi128_pd(_mm_and_si128(_mm_slli_epi64(_mm_add_epi64(q, one), 62), sign_bit));
+    s = _mm_xor_pd(_mm_or_pd(_mm_and_pd(odd, cz), _mm_andnot_pd(odd, sz)), sign_s);
+    c = _mm_xor_pd(_mm_or_pd(_mm_and_pd(odd, sz), _mm_andnot_pd(odd, cz)), sign_c);
+}
+
+// sin_pi on two lanes: the same operations.
+inline __m128d sin_pi2(__m128d t) {
+    const __m128d round = _mm_set1_pd(kRoundToInt);
+    const __m128d shifted = _mm_add_pd(t, round);
+    const __m128d z = _mm_mul_pd(_mm_sub_pd(t, _mm_sub_pd(shifted, round)), _mm_set1_pd(kPi));
+    const __m128d z2 = _mm_mul_pd(z, z);
+    __m128d p = _mm_set1_pd(kSinWide[9]);
+    for (int i = 8; i >= 0; --i) p = _mm_add_pd(_mm_mul_pd(p, z2), _mm_set1_pd(kSinWide[i]));
+    const __m128d sz = _mm_add_pd(z, _mm_mul_pd(_mm_mul_pd(z, z2), p));
+    // n odd: flip the sign (bit 0 of the shifted sum's bit pattern, moved to bit 63).
+    return _mm_xor_pd(sz, _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(shifted), 63)));
+}
+
+inline __m128d select(__m128d mask, __m128d yes, __m128d no) {
+    return _mm_or_pd(_mm_and_pd(mask, yes), _mm_andnot_pd(mask, no));
+}
+
+inline __m128d lanczos_weight_fast2(__m128d x) {
+    const __m128d x3 = _mm_mul_pd(x, _mm_set1_pd(1.0 / 3.0));
+    const __m128d w = _mm_div_pd(_mm_mul_pd(sin_pi2(x), sin_pi2(x3)),
+                                 _mm_mul_pd(_mm_mul_pd(x, x3), _mm_set1_pd(kPi * kPi)));
+    const __m128d inside = _mm_and_pd(_mm_cmple_pd(_mm_set1_pd(-3.0), x), _mm_cmplt_pd(x, _mm_set1_pd(3.0)));
+    return _mm_and_pd(inside, select(_mm_cmpeq_pd(x, _mm_setzero_pd()), _mm_set1_pd(1.0), w));
+}
+
+inline __m128d hamming_weight_fast2(__m128d x) {
+    x = _mm_andnot_pd(_mm_set1_pd(-0.0), x);  // |x|
+    __m128d s, c;
+    sincos_pi2(x, s, c);
+    const __m128d w = _mm_mul_pd(_mm_div_pd(s, _mm_mul_pd(x, _mm_set1_pd(kPi))),
+                                 _mm_add_pd(_mm_set1_pd(k054), _mm_mul_pd(_mm_set1_pd(k046), c)));
+    const __m128d below_one = _mm_cmplt_pd(x, _mm_set1_pd(1.0));
+    return _mm_and_pd(below_one, select(_mm_cmpeq_pd(x, _mm_setzero_pd()), _mm_set1_pd(1.0), w));
+}
+#endif
+
+// Fast weights of the filter at the n positions `x`, two at a time where SSE2 is there.
+template <bool Lanczos>
+void fast_weights(const double* x, std::int64_t n, double* w) {
+    std::int64_t i = 0;
+#ifdef PYIMGAUG_COEFFS_SSE2
+    for (; i + 2 <= n; i += 2) {
+        const __m128d v = _mm_loadu_pd(x + i);
+        _mm_storeu_pd(w + i, Lanczos ? lanczos_weight_fast2(v) : hamming_weight_fast2(v));
+    }
+#endif
+    for (; i < n; ++i) w[i] = Lanczos ? lanczos_weight_fast(x[i]) : hamming_weight_fast(x[i]);
+}
 
 // Pillow's support of each filter, in input pixels at scale 1.
 double filter_support(Filter f) {
@@ -197,12 +289,12 @@ void fill_axis_weights(std::int64_t in_size, double in0, double scale, double fi
 // (nor 0, where the sign flips) within the bound; otherwise, or when the sum is
 // near 0, the output's weights are computed again with Exact (sin() and all). On
 // photographs' sizes about one output in a hundred thousand is.
-template <double (*Fast)(double), double (*Exact)(double)>
+template <bool Lanczos, double (*Exact)(double)>
 void fill_axis_fixed_fast(std::int64_t in_size, double in0, double scale, double filterscale, double support,
                           int ksize, AxisCoeffs& out) {
     const double ss = 1.0 / filterscale;
     const double two22 = static_cast<double>(1 << kPrecisionBits);
-    std::vector<double> k(static_cast<std::size_t>(ksize));
+    std::vector<double> k(static_cast<std::size_t>(ksize)), at(static_cast<std::size_t>(ksize));
     for (std::int64_t xx = 0; xx < out.out_size; ++xx) {
         double center;
         std::int64_t xmin, n;
@@ -210,12 +302,13 @@ void fill_axis_fixed_fast(std::int64_t in_size, double in0, double scale, double
         std::int32_t* kf = &out.fixed[static_cast<std::size_t>(xx) * ksize];
         out.first[static_cast<std::size_t>(xx)] = static_cast<int>(xmin);
         out.count[static_cast<std::size_t>(xx)] = static_cast<int>(n);
+        for (std::int64_t x = 0; x < n; ++x)
+            at[static_cast<std::size_t>(x)] = (static_cast<double>(x + xmin) - center + 0.5) * ss;
+        fast_weights<Lanczos>(at.data(), n, k.data());
         double ww = 0.0, sum_abs = 0.0;
         for (std::int64_t x = 0; x < n; ++x) {
-            const double w = Fast((static_cast<double>(x + xmin) - center + 0.5) * ss);
-            k[static_cast<std::size_t>(x)] = w;
-            ww += w;
-            sum_abs += std::fabs(w);
+            ww += k[static_cast<std::size_t>(x)];
+            sum_abs += std::fabs(k[static_cast<std::size_t>(x)]);
         }
         const double taps = static_cast<double>(n);
         // |ww' - ww|: the weights' errors plus an ulp of every partial sum.
@@ -265,11 +358,9 @@ bool build_axis_coeffs(std::int64_t in_size, std::int64_t out_size, Filter filte
     if (fixed_only && (filter == Filter::Lanczos || filter == Filter::Hamming)) {
         out.weights.clear();
         if (filter == Filter::Lanczos)
-            fill_axis_fixed_fast<lanczos_filter_fast, lanczos_filter>(in_size, in0, scale, filterscale, support, ksize,
-                                                                      out);
+            fill_axis_fixed_fast<true, lanczos_filter>(in_size, in0, scale, filterscale, support, ksize, out);
         else
-            fill_axis_fixed_fast<hamming_filter_fast, hamming_filter>(in_size, in0, scale, filterscale, support, ksize,
-                                                                      out);
+            fill_axis_fixed_fast<false, hamming_filter>(in_size, in0, scale, filterscale, support, ksize, out);
         return true;
     }
     out.weights.assign(static_cast<std::size_t>(out_size) * ksize, 0.0);
