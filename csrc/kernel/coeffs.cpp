@@ -401,8 +401,11 @@ struct CacheKeyHash {
 };
 
 std::size_t table_bytes(const AxisCoeffs& t) {
+    // The derived layouts, built later, take up to 13 bytes a weight (48 bytes per 4
+    // taps horizontally, 12 vertically, plus rounding of windows to groups): counted
+    // up front.
     return t.first.size() * sizeof(int) + t.count.size() * sizeof(int) + t.weights.size() * sizeof(double) +
-           t.fixed.size() * sizeof(std::int32_t) + sizeof(AxisCoeffs);
+           t.fixed.size() * (sizeof(std::int32_t) + 16) + sizeof(AxisCoeffs);
 }
 
 struct AxisCache {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "types.hpp"
@@ -12,6 +13,19 @@ namespace pyimgaug {
 // Fixed-point precision of Pillow's 8-bit path: 32 bits minus 8 for the sample
 // minus 2 for the sign and for the overshoot of negative lobes.
 constexpr int kPrecisionBits = 32 - 8 - 2;
+
+// The AVX-512 VNNI loops' layouts of one axis table (resize.cpp builds them, on first
+// use, once per table: a table from the memo brings them along).
+struct HorizontalDigits {  // 3 and 4 channels; digits empty when some weight does not split
+    std::vector<std::int8_t> digits;  // per output, 48 bytes per 4 taps
+    int groups = 0;                   // groups of 4 taps reserved per output
+    std::vector<int> used;            // groups holding a tap, per output
+};
+struct VerticalBlocks {  // digits empty when some weight does not split
+    std::vector<std::int32_t> digits;  // per output row, `blocks` x 3 words
+    std::vector<int> start, count;     // per output row: first block, blocks used
+    int blocks = 0;
+};
 
 // One axis of a resize: output sample i reads `ksize` taps starting at input
 // index bounds[2i] (only the first bounds[2i+1] of them have non-zero weight).
@@ -23,6 +37,10 @@ struct AxisCoeffs {
     std::vector<double> weights;         // out_size * ksize, normalised to sum 1 (empty: fixed only)
     std::vector<std::int32_t> fixed;     // the same in Pillow's 8-bit fixed point
     std::int64_t rows_recomputed = 0;    // fixed only: outputs whose fast weights were not proven
+    // Derived layouts, built by the first thread that needs them, then read-only.
+    mutable std::once_flag horizontal_digits_once, vertical_blocks_once;
+    mutable HorizontalDigits horizontal_digits;
+    mutable VerticalBlocks vertical_blocks;
 };
 
 // Builds the table for resizing an axis of `in_size` samples to `out_size`

@@ -191,61 +191,66 @@ bool all_digits(const AxisCoeffs& axis) {
     return true;
 }
 
-// The vertical digits for windows widened to blocks of four rows counted from the
-// first row the vertical pass reads (see ResizePlan). Only called once every
-// vertical weight is known to split.
-void build_vertical_block_digits(ResizePlan& plan) {
-    const AxisCoeffs& v = plan.vertical();
+// The vertical digits of `v` for windows widened to blocks of four rows counted from
+// the first row the vertical pass reads (see ResizePlan); empty when some weight
+// does not split.
+void build_vertical_blocks(const AxisCoeffs& v, VerticalBlocks& out) {
+    if (!all_digits(v)) return;
     const std::int64_t row0 = v.first.empty() ? 0 : v.first.front();
     const std::size_t n_out = static_cast<std::size_t>(v.out_size);
-    plan.vertical_block_start.resize(n_out);
-    plan.vertical_block_count.resize(n_out);
+    out.start.resize(n_out);
+    out.count.resize(n_out);
     int blocks = 1;
     for (std::size_t yy = 0; yy < n_out; ++yy) {
         const std::int64_t rel = v.first[yy] - row0;
         const std::int64_t start = rel / 4, end = (rel + v.count[yy] + 3) / 4;
-        plan.vertical_block_start[yy] = static_cast<int>(start);
-        plan.vertical_block_count[yy] = static_cast<int>(end - start);
+        out.start[yy] = static_cast<int>(start);
+        out.count[yy] = static_cast<int>(end - start);
         blocks = std::max(blocks, static_cast<int>(end - start));
     }
-    plan.vertical_blocks = blocks;
-    plan.vertical_block_digits.assign(n_out * blocks * 3, 0);
+    out.blocks = blocks;
+    out.digits.assign(n_out * blocks * 3, 0);
     for (std::size_t yy = 0; yy < n_out; ++yy) {
         const std::int32_t* k = &v.fixed[yy * v.ksize];
         const std::int64_t rel = v.first[yy] - row0;
-        std::uint32_t* w = reinterpret_cast<std::uint32_t*>(&plan.vertical_block_digits[yy * blocks * 3]);
+        std::uint32_t* w = reinterpret_cast<std::uint32_t*>(&out.digits[yy * blocks * 3]);
         for (int t = 0; t < v.count[yy]; ++t) {
             std::uint32_t d[3];
             split_digits(k[t], d);
             const std::int64_t r = rel + t;
-            const std::int64_t q = r / 4 - plan.vertical_block_start[yy];
+            const std::int64_t q = r / 4 - out.start[yy];
             for (int e = 0; e < 3; ++e) w[q * 3 + e] |= d[e] << (8 * (r % 4));
         }
     }
 }
 
-// Lays the weights out for the AVX-512 VNNI loops (resize_impl.hpp). Horizontal, 3
-// and 4 channels: per output and per group of 4 taps, 48 bytes: for each digit e,
-// the 4 bytes of its word repeated for the 4 channel slots (byte 4 * c + t).
-// Vertical: per output row and per group of 4 taps, the 3 words. A table stays
-// empty when some weight does not split.
-void build_digit_tables(ResizePlan& plan, std::vector<std::uint32_t>& words) {
-    const AxisCoeffs& h = plan.horizontal();
-    if (plan.channels == 3 || plan.channels == 4) {
-        const int groups = (h.ksize + 3) / 4;
-        if (digit_words(h, groups, words)) {
-            plan.horizontal_digit_groups = groups;
-            plan.horizontal_digits.resize(static_cast<std::size_t>(plan.out_width) * groups * 48);
-            plan.horizontal_digit_used.resize(static_cast<std::size_t>(plan.out_width));
-            std::uint32_t* out = reinterpret_cast<std::uint32_t*>(plan.horizontal_digits.data());
-            for (std::size_t i = 0; i < words.size(); ++i)
-                for (int c = 0; c < 4; ++c) std::memcpy(out + 4 * i + c, &words[i], 4);
-            for (std::int64_t xx = 0; xx < plan.out_width; ++xx)
-                plan.horizontal_digit_used[static_cast<std::size_t>(xx)] =
-                    (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
-        }
-    }
-    if (all_digits(plan.vertical())) build_vertical_block_digits(plan);
+// The horizontal layout of `h` for 3 and 4 channels: per output and per group of 4
+// taps, 48 bytes: for each digit e, the 4 bytes of its word repeated for the 4
+// channel slots (byte 4 * c + t). Empty when some weight does not split.
+void build_horizontal_digits(const AxisCoeffs& h, HorizontalDigits& out) {
+    const int groups = (h.ksize + 3) / 4;
+    std::vector<std::uint32_t> words;
+    if (!digit_words(h, groups, words)) return;
+    out.groups = groups;
+    out.digits.resize(static_cast<std::size_t>(h.out_size) * groups * 48);
+    out.used.resize(static_cast<std::size_t>(h.out_size));
+    std::uint32_t* dst = reinterpret_cast<std::uint32_t*>(out.digits.data());
+    for (std::size_t i = 0; i < words.size(); ++i)
+        for (int c = 0; c < 4; ++c) std::memcpy(dst + 4 * i + c, &words[i], 4);
+    for (std::int64_t xx = 0; xx < h.out_size; ++xx)
+        out.used[static_cast<std::size_t>(xx)] = (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
+}
+
+// The layouts of a table, built by the first caller (tables are shared between
+// threads through the memo) and kept with it.
+const HorizontalDigits* horizontal_digits_of(const AxisCoeffs& h) {
+    std::call_once(h.horizontal_digits_once, [&h] { build_horizontal_digits(h, h.horizontal_digits); });
+    return h.horizontal_digits.digits.empty() ? nullptr : &h.horizontal_digits;
+}
+
+const VerticalBlocks* vertical_blocks_of(const AxisCoeffs& v) {
+    std::call_once(v.vertical_blocks_once, [&v] { build_vertical_blocks(v, v.vertical_blocks); });
+    return v.vertical_blocks.digits.empty() ? nullptr : &v.vertical_blocks;
 }
 
 // Pillow 11.0-12.2 store 16-bit samples with each byte clipped on its own.
@@ -260,7 +265,7 @@ bool u16_byte_clip(ResizeBehaviour b) {
 void horizontal_pass_buffers(const ResizePlan& plan, int channels, ResizeScratch& scratch) {
     const std::int64_t pad = std::max<std::int64_t>(
         8 * plan.horizontal_groups,
-        4 * (16 * std::max(plan.horizontal_split_groups, plan.horizontal_digit_groups) + 64));
+        4 * (16 * std::max(plan.horizontal_split_groups, plan.hdigits ? plan.hdigits->groups : 0) + 64));
     const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
     scratch.row.assign(row_len, 0);
     scratch.stage.resize(static_cast<std::size_t>(plan.out_width) * 16);
@@ -274,10 +279,10 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
         case DType::U8: {
             horizontal_pass_buffers(plan, channels, scratch);
 #ifdef PYIMGAUG_BUILT_AVX512
-            if (isa == ResizeIsa::Avx512 && !plan.horizontal_digits.empty()) {
+            if (isa == ResizeIsa::Avx512 && plan.hdigits) {
                 avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, h.first.data(),
-                                                   plan.out_width, plan.horizontal_digits.data(),
-                                                   plan.horizontal_digit_groups, plan.horizontal_digit_used.data(),
+                                                   plan.out_width, plan.hdigits->digits.data(),
+                                                   plan.hdigits->groups, plan.hdigits->used.data(),
                                                    scratch.row.data(), scratch.stage.data(), false, dst);
                 break;
             }
@@ -317,7 +322,7 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
     if (dtype == DType::U8) {
         scratch.accum_fixed.resize(static_cast<std::size_t>(samples));
 #ifdef PYIMGAUG_BUILT_AVX512
-        if (isa == ResizeIsa::Avx512 && !plan.vertical_block_digits.empty()) {
+        if (isa == ResizeIsa::Avx512 && plan.vblocks) {
             // The digit loop reads rows interleaved in blocks of four; interleaving
             // each row once beats doing it for every output row that reads it (about
             // twice the filter support of them). The horizontal digit pass writes
@@ -328,9 +333,9 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
             scratch.blocks.resize(static_cast<std::size_t>((rows + 3) / 4 * 4 * samples));
             avx512::interleave_row_blocks_entry(src + (row0 - first_row) * src_stride, src_stride, rows, samples,
                                                 scratch.blocks.data());
-            avx512::vertical_u8_blocks_entry(scratch.blocks.data(), samples, plan.vertical_block_start.data(),
-                                             plan.vertical_block_count.data(), plan.vertical_block_digits.data(),
-                                             plan.vertical_blocks, v.first.data(), v.count.data(), v.fixed.data(),
+            avx512::vertical_u8_blocks_entry(scratch.blocks.data(), samples, plan.vblocks->start.data(),
+                                             plan.vblocks->count.data(), plan.vblocks->digits.data(),
+                                             plan.vblocks->blocks, v.first.data(), v.count.data(), v.fixed.data(),
                                              v.ksize, row0, plan.out_height, dst);
             return;
         }
@@ -395,13 +400,8 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.horizontal_split_used.clear();
     plan.horizontal_split_groups = 0;
     plan.vertical_splits = false;
-    plan.horizontal_digits.clear();
-    plan.horizontal_digit_used.clear();
-    plan.horizontal_digit_groups = 0;
-    plan.vertical_block_digits.clear();
-    plan.vertical_block_start.clear();
-    plan.vertical_block_count.clear();
-    plan.vertical_blocks = 0;
+    plan.hdigits = nullptr;
+    plan.vblocks = nullptr;
     if (filter == Filter::Nearest) {
         build_nearest_table(in_width, out_width, plan.nearest_x);
         build_nearest_table(in_height, out_height, plan.nearest_y);
@@ -412,10 +412,13 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
         // Only the tables of the loops that will run: the AVX-512 VNNI loops' digits,
         // the AVX2 loops' split weights where those are missing, and the portable
         // loop's expanded weights where neither is there.
-        if (cpu_has_avx512_vnni()) build_digit_tables(plan, plan.digit_scratch);
-        if (cpu_has_avx2() && plan.horizontal_digits.empty()) build_split_table(plan);
-        if (cpu_has_avx2() && plan.vertical_block_digits.empty()) plan.vertical_splits = all_split(plan.vertical());
-        if (plan.horizontal_digits.empty() && plan.horizontal_split.empty()) {
+        if (cpu_has_avx512_vnni()) {
+            if (channels == 3 || channels == 4) plan.hdigits = horizontal_digits_of(plan.horizontal());
+            plan.vblocks = vertical_blocks_of(plan.vertical());
+        }
+        if (cpu_has_avx2() && !plan.hdigits) build_split_table(plan);
+        if (cpu_has_avx2() && !plan.vblocks) plan.vertical_splits = all_split(plan.vertical());
+        if (!plan.hdigits && plan.horizontal_split.empty()) {
             const int ksize = plan.horizontal().ksize;
             const int groups = (ksize + 7) / 8;
             const int L = 8 * channels;
@@ -479,8 +482,7 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
     std::int64_t row_begin = 0, row_end = plan.in_height;
     needed_rows(plan.vertical(), row_begin, row_end);
 #ifdef PYIMGAUG_BUILT_AVX512
-    if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && !plan.horizontal_digits.empty() &&
-        !plan.vertical_block_digits.empty()) {
+    if (isa == ResizeIsa::Avx512 && dtype == DType::U8 && plan.hdigits && plan.vblocks) {
         // The digit loops hand over in blocks of four interleaved rows (resize_impl.hpp),
         // plus the 16 bytes an RGB pixel's store may spill past the last block.
         const std::int64_t rows = row_end - row_begin;
@@ -489,12 +491,12 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
         horizontal_pass_buffers(plan, channels, scratch);
         avx512::horizontal_u8_digits_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
                                            plan.in_width, channels, plan.horizontal().first.data(), plan.out_width,
-                                           plan.horizontal_digits.data(), plan.horizontal_digit_groups,
-                                           plan.horizontal_digit_used.data(), scratch.row.data(),
+                                           plan.hdigits->digits.data(), plan.hdigits->groups,
+                                           plan.hdigits->used.data(), scratch.row.data(),
                                            scratch.stage.data(), true, scratch.intermediate.data());
         avx512::vertical_u8_blocks_entry(scratch.intermediate.data(), plan.out_width * channels,
-                                         plan.vertical_block_start.data(), plan.vertical_block_count.data(),
-                                         plan.vertical_block_digits.data(), plan.vertical_blocks,
+                                         plan.vblocks->start.data(), plan.vblocks->count.data(),
+                                         plan.vblocks->digits.data(), plan.vblocks->blocks,
                                          plan.vertical().first.data(), plan.vertical().count.data(),
                                          plan.vertical().fixed.data(), plan.vertical().ksize, row_begin, plan.out_height,
                                          dst);

@@ -34,18 +34,12 @@ struct ResizePlan {
     bool vertical_splits = false;  // every vertical weight splits into int16 parts
     // The AVX-512 VNNI loops' weights, each split into three signed bytes,
     // k = d2 * 2^16 + d1 * 2^8 + d0, for VPDPBUSD's u8 x s8 dot products of four
-    // (layout in resize_impl.hpp). Empty when that copy does not run.
-    std::vector<std::int8_t> horizontal_digits;  // 3 and 4 channels: per output, 48 bytes per 4 taps
-    int horizontal_digit_groups = 0;             // groups of 4 taps reserved per output
-    std::vector<int> horizontal_digit_used;      // groups holding a tap, per output
-    std::vector<std::uint32_t> digit_scratch;    // working memory of the digit tables' build
-    // Vertical: the windows widened to blocks of four rows (counted from the first
-    // row read), which the vertical loop reads interleaved: per output row,
-    // `vertical_blocks` x 3 words (word e: digit e of the block's four rows) from
-    // block vertical_block_start[y] on, vertical_block_count[y] of them used.
-    std::vector<std::int32_t> vertical_block_digits;
-    std::vector<int> vertical_block_start, vertical_block_count;
-    int vertical_blocks = 0;
+    // (layouts in resize_impl.hpp), kept with the tables (so with the memo). Null
+    // when that copy does not run or some weight does not split. Vertical: the
+    // windows widened to blocks of four rows (counted from the first row read),
+    // which the vertical loop reads interleaved.
+    const HorizontalDigits* hdigits = nullptr;
+    const VerticalBlocks* vblocks = nullptr;
     int channels = 0;
     ResizeBehaviour behaviour = ResizeBehaviour::Pillow13_0;  // pass order and uint16 store
 };

@@ -452,7 +452,7 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
 // lane. A 16-byte load from an output's window holds taps 0-3; a byte shuffle
 // gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
 // dword c, and three dot products with the group's digits (48 bytes of `digits`,
-// see build_digit_tables) add its four taps to the channel sums.
+// see build_horizontal_digits in resize.cpp) add its four taps to the channel sums.
 //
 // `interleaved` writes the result for the vertical digit loop instead of as rows:
 // rows in blocks of four from the first, each block holding, per sample (pixel x
