@@ -129,9 +129,11 @@ def test_images_saved_by_pillow():
     rng = np.random.default_rng(5)
     for h, w in ((120, 160), (61, 97)):
         yy, xx = np.mgrid[0:h, 0:w]
-        # Smooth shading with texture, as in photographs: Paeth and Sub rows dominate.
+        # Shading plus a random field correlated along both axes, as in
+        # photographs: Pillow then writes mostly Paeth rows, some Sub and Up.
         rgb = np.stack([(xx * 1.7 + yy * 0.3), (yy * 1.1 + np.sin(xx / 7.0) * 40), (xx + yy) * 0.8], axis=-1)
-        rgb = np.clip(rgb + rng.normal(0, 6, rgb.shape), 0, 255).astype(np.uint8)
+        field = rng.normal(0, 30, (h, w, 3)).cumsum(0).cumsum(1) / 8
+        rgb = np.clip(rgb + field - field.mean(), 0, 255).astype(np.uint8)
         img = Image.fromarray(rgb)
         for img2 in (img, img.convert("RGBA"), img.convert("L")):
             for level in (1, 6, 9):
