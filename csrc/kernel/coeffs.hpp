@@ -21,6 +21,13 @@ struct HorizontalDigits {  // 3 and 4 channels; digits empty when some weight do
     int groups = 0;                   // groups of 4 taps reserved per output
     std::vector<int> used;            // groups holding a tap, per output
 };
+// The AVX2 loops' layout: each weight split into int16 high and low parts
+// (resize.cpp, build_horizontal_split); weights empty when some weight does not split.
+struct HorizontalSplit {
+    std::vector<std::int16_t> weights;  // per output, `groups` units
+    int groups = 0;                     // units reserved per output (the widest window)
+    std::vector<int> used;              // units holding a nonzero weight, per output
+};
 struct VerticalBlocks {  // digits empty when some weight does not split
     std::vector<std::int32_t> digits;  // per output row, `blocks` x 3 words
     std::vector<int> start, count;     // per output row: first block, blocks used
@@ -41,6 +48,9 @@ struct AxisCoeffs {
     mutable std::once_flag horizontal_digits_once, vertical_blocks_once;
     mutable HorizontalDigits horizontal_digits;
     mutable VerticalBlocks vertical_blocks;
+    mutable std::once_flag split_once[2], all_split_once;  // [0]: 1 channel, [1]: 3 and 4
+    mutable HorizontalSplit split[2];
+    mutable bool all_split = false;  // every weight splits into int16 parts
 };
 
 // Builds the table for resizing an axis of `in_size` samples to `out_size`

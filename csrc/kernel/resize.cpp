@@ -113,24 +113,19 @@ bool all_split(const AxisCoeffs& axis) {
 // shuffle, then its low parts the same way; `used` counts the pairs. 1 channel:
 // per output, groups of 16 taps in order, 16 high parts then 16 low parts; `used`
 // counts the groups. Units past an output's window are zero and never read.
-void build_split_table(ResizePlan& plan) {
-    const AxisCoeffs& h = plan.horizontal();
-    plan.horizontal_split.clear();
-    plan.horizontal_split_used.clear();
-    plan.horizontal_split_groups = 0;
+void build_horizontal_split(const AxisCoeffs& h, bool one_channel, HorizontalSplit& out) {
     if (!all_split(h)) return;
-    const bool one_channel = plan.channels == 1;
     const int taps = one_channel ? 16 : 2;           // taps per unit
     const int unit = one_channel ? 32 : 16;          // int16 per unit
     const int units = (h.ksize + taps - 1) / taps;  // per output, for the widest window
-    plan.horizontal_split_groups = units;
-    plan.horizontal_split.assign(static_cast<std::size_t>(plan.out_width) * units * unit, 0);
-    plan.horizontal_split_used.assign(static_cast<std::size_t>(plan.out_width), 0);
-    for (std::int64_t xx = 0; xx < plan.out_width; ++xx) {
+    out.groups = units;
+    out.weights.assign(static_cast<std::size_t>(h.out_size) * units * unit, 0);
+    out.used.assign(static_cast<std::size_t>(h.out_size), 0);
+    for (std::int64_t xx = 0; xx < h.out_size; ++xx) {
         const std::int32_t* k = &h.fixed[static_cast<std::size_t>(xx) * h.ksize];
         const int n = h.count[static_cast<std::size_t>(xx)];
-        std::int16_t* w = &plan.horizontal_split[static_cast<std::size_t>(xx) * units * unit];
-        plan.horizontal_split_used[static_cast<std::size_t>(xx)] = (n + taps - 1) / taps;
+        std::int16_t* w = &out.weights[static_cast<std::size_t>(xx) * units * unit];
+        out.used[static_cast<std::size_t>(xx)] = (n + taps - 1) / taps;
         for (int t = 0; t < n; ++t) {
             std::int16_t hi = 0, lo = 0;
             split_coefficient(k[t], hi, lo);
@@ -146,6 +141,18 @@ void build_split_table(ResizePlan& plan) {
             }
         }
     }
+}
+
+// The AVX2 layouts of a table, built once by the first caller and kept with it.
+const HorizontalSplit* horizontal_split_of(const AxisCoeffs& h, bool one_channel) {
+    const int i = one_channel ? 0 : 1;
+    std::call_once(h.split_once[i], [&h, one_channel, i] { build_horizontal_split(h, one_channel, h.split[i]); });
+    return h.split[i].weights.empty() ? nullptr : &h.split[i];
+}
+
+bool all_split_of(const AxisCoeffs& v) {
+    std::call_once(v.all_split_once, [&v] { v.all_split = all_split(v); });
+    return v.all_split;
 }
 
 // Splits a fixed-point weight into three signed bytes, k = d2 * 2^16 + d1 * 2^8 + d0
@@ -265,7 +272,7 @@ bool u16_byte_clip(ResizeBehaviour b) {
 void horizontal_pass_buffers(const ResizePlan& plan, int channels, ResizeScratch& scratch) {
     const std::int64_t pad = std::max<std::int64_t>(
         8 * plan.horizontal_groups,
-        4 * (16 * std::max(plan.horizontal_split_groups, plan.hdigits ? plan.hdigits->groups : 0) + 64));
+        4 * (16 * std::max(plan.hsplit ? plan.hsplit->groups : 0, plan.hdigits ? plan.hdigits->groups : 0) + 64));
     const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
     scratch.row.assign(row_len, 0);
     scratch.stage.resize(static_cast<std::size_t>(plan.out_width) * 16);
@@ -290,12 +297,9 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
             PYIMGAUG_RESIZE_PICK(isa, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
                                                         h.first.data(), plan.out_width,
                                                         plan.horizontal_expanded.data(), plan.horizontal_groups,
-                                                        plan.horizontal_split.empty() ? nullptr
-                                                                                      : plan.horizontal_split.data(),
-                                                        plan.horizontal_split_groups,
-                                                        plan.horizontal_split_used.empty()
-                                                            ? nullptr
-                                                            : plan.horizontal_split_used.data(),
+                                                        plan.hsplit ? plan.hsplit->weights.data() : nullptr,
+                                                        plan.hsplit ? plan.hsplit->groups : 0,
+                                                        plan.hsplit ? plan.hsplit->used.data() : nullptr,
                                                         scratch.row.data(), scratch.stage.data(), dst);
             break;
         }
@@ -396,9 +400,7 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     plan.vertical_table.reset();
     plan.horizontal_expanded.clear();
     plan.horizontal_groups = 0;
-    plan.horizontal_split.clear();
-    plan.horizontal_split_used.clear();
-    plan.horizontal_split_groups = 0;
+    plan.hsplit = nullptr;
     plan.vertical_splits = false;
     plan.hdigits = nullptr;
     plan.vblocks = nullptr;
@@ -416,9 +418,9 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
             if (channels == 3 || channels == 4) plan.hdigits = horizontal_digits_of(plan.horizontal());
             plan.vblocks = vertical_blocks_of(plan.vertical());
         }
-        if (cpu_has_avx2() && !plan.hdigits) build_split_table(plan);
-        if (cpu_has_avx2() && !plan.vblocks) plan.vertical_splits = all_split(plan.vertical());
-        if (!plan.hdigits && plan.horizontal_split.empty()) {
+        if (cpu_has_avx2() && !plan.hdigits) plan.hsplit = horizontal_split_of(plan.horizontal(), channels == 1);
+        if (cpu_has_avx2() && !plan.vblocks) plan.vertical_splits = all_split_of(plan.vertical());
+        if (!plan.hdigits && !plan.hsplit) {
             const int ksize = plan.horizontal().ksize;
             const int groups = (ksize + 7) / 8;
             const int L = 8 * channels;

@@ -21,16 +21,15 @@ struct ResizePlan {
     const AxisCoeffs& vertical() const { return *vertical_table; }
     std::vector<std::int64_t> nearest_x, nearest_y;  // Nearest only
     // Expanded, zero-padded fixed-point horizontal weights for the portable loop
-    // (empty when the AVX2 loops run, see horizontal_split):
+    // (empty when the AVX2 loops run, see hsplit):
     // for output x, taps are grouped 8 at a time and each weight is repeated per channel.
     std::vector<std::int32_t> horizontal_expanded;
     int horizontal_groups = 0;  // groups of 8 taps per output sample
     // The AVX2 loops' weights, each split into int16 high and low parts for exact
     // 16-bit multiply-adds (layout in resize_impl.hpp), in groups of 4 taps (3 and 4
-    // channels) or 16 taps (1 channel). Empty when some weight does not split.
-    std::vector<std::int16_t> horizontal_split;
-    int horizontal_split_groups = 0;        // groups reserved per output (the widest window)
-    std::vector<int> horizontal_split_used;  // groups holding a nonzero weight, per output
+    // channels) or 16 taps (1 channel), kept with the table. Null when some weight
+    // does not split (or the VNNI loops run).
+    const HorizontalSplit* hsplit = nullptr;
     bool vertical_splits = false;  // every vertical weight splits into int16 parts
     // The AVX-512 VNNI loops' weights, each split into three signed bytes,
     // k = d2 * 2^16 + d1 * 2^8 + d0, for VPDPBUSD's u8 x s8 dot products of four

@@ -250,7 +250,7 @@ static inline void stage_pixel(__m256i px, std::uint8_t* stage) {
 // need no folding. A 16-byte load from an output's window gives taps 0-3; a byte
 // shuffle turns taps (0, 1) or (2, 3) into int16 pairs (c of tap t, c of tap t+1)
 // for the 4 channel slots, and one madd with a unit of `split` (that pair's high or
-// low parts, see build_split_table) gives four per-channel partial sums. Windows
+// low parts, see build_horizontal_split in resize.cpp) gives four per-channel partial sums. Windows
 // are walked a pair of taps at a time: two pairs per load, then a last odd pair,
 // `used[x]` pairs in all.
 template <int C>
