@@ -401,11 +401,11 @@ struct CacheKeyHash {
 };
 
 std::size_t table_bytes(const AxisCoeffs& t) {
-    // The derived layouts, built later, take up to 13 bytes a weight (48 bytes per 4
-    // taps horizontally, 12 vertically, plus rounding of windows to groups): counted
-    // up front.
+    // The derived layouts, built later, take about 3 bytes a weight each way (12
+    // bytes per 4 taps horizontally, as vertically; 4 for the AVX2 split), plus the
+    // rounding of windows to groups: 8 a weight, counted up front.
     return t.first.size() * sizeof(int) + t.count.size() * sizeof(int) + t.weights.size() * sizeof(double) +
-           t.fixed.size() * (sizeof(std::int32_t) + 16) + sizeof(AxisCoeffs);
+           t.fixed.size() * (sizeof(std::int32_t) + 8) + sizeof(AxisCoeffs);
 }
 
 struct AxisCache {

@@ -108,15 +108,15 @@ bool all_split(const AxisCoeffs& axis) {
 }
 
 // Lays the horizontal weights out for the AVX2 madd loops (resize_impl.hpp).
-// 3 and 4 channels: per output, one 16-int16 unit per pair of taps (t, t+1): the
-// pair's high parts, (t, t+1) repeated for the 4 channel slots of the pixel
-// shuffle, then its low parts the same way; `used` counts the pairs. 1 channel:
+// 3 and 4 channels: per output, one 4-int16 unit per pair of taps (t, t+1): the
+// pair's high parts, then its low parts (the loop broadcasts each 4-byte pair to
+// the 4 channel slots of the pixel shuffle); `used` counts the pairs. 1 channel:
 // per output, groups of 16 taps in order, 16 high parts then 16 low parts; `used`
 // counts the groups. Units past an output's window are zero and never read.
 void build_horizontal_split(const AxisCoeffs& h, bool one_channel, HorizontalSplit& out) {
     if (!all_split(h)) return;
     const int taps = one_channel ? 16 : 2;           // taps per unit
-    const int unit = one_channel ? 32 : 16;          // int16 per unit
+    const int unit = one_channel ? 32 : 4;           // int16 per unit
     const int units = (h.ksize + taps - 1) / taps;  // per output, for the widest window
     out.groups = units;
     out.weights.assign(static_cast<std::size_t>(h.out_size) * units * unit, 0);
@@ -134,10 +134,8 @@ void build_horizontal_split(const AxisCoeffs& h, bool one_channel, HorizontalSpl
                 uw[t % 16] = hi;
                 uw[16 + t % 16] = lo;
             } else {
-                for (int c = 0; c < 4; ++c) {
-                    uw[2 * c + t % 2] = hi;
-                    uw[8 + 2 * c + t % 2] = lo;
-                }
+                uw[t % 2] = hi;
+                uw[2 + t % 2] = lo;
             }
         }
     }
@@ -232,18 +230,16 @@ void build_vertical_blocks(const AxisCoeffs& v, VerticalBlocks& out) {
 }
 
 // The horizontal layout of `h` for 3 and 4 channels: per output and per group of 4
-// taps, 48 bytes: for each digit e, the 4 bytes of its word repeated for the 4
-// channel slots (byte 4 * c + t). Empty when some weight does not split.
+// taps, 12 bytes: the 3 digit words (byte t of word e: digit e of tap t), which the
+// loop broadcasts to every channel slot. Empty when some weight does not split.
 void build_horizontal_digits(const AxisCoeffs& h, HorizontalDigits& out) {
     const int groups = (h.ksize + 3) / 4;
     std::vector<std::uint32_t> words;
     if (!digit_words(h, groups, words)) return;
     out.groups = groups;
-    out.digits.resize(static_cast<std::size_t>(h.out_size) * groups * 48);
+    out.digits.resize(words.size() * 4);
+    std::memcpy(out.digits.data(), words.data(), words.size() * 4);
     out.used.resize(static_cast<std::size_t>(h.out_size));
-    std::uint32_t* dst = reinterpret_cast<std::uint32_t*>(out.digits.data());
-    for (std::size_t i = 0; i < words.size(); ++i)
-        for (int c = 0; c < 4; ++c) std::memcpy(dst + 4 * i + c, &words[i], 4);
     for (std::int64_t xx = 0; xx < h.out_size; ++xx)
         out.used[static_cast<std::size_t>(xx)] = (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
 }

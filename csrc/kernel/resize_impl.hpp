@@ -130,6 +130,15 @@ static inline __m256i both_lanes(const void* p) {
     return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+// One 4-byte word of weights in all eight dwords (every channel slot of both
+// rows): vpbroadcastd from memory, one load like a 16-byte broadcast, so the
+// tables need not repeat each word per channel slot.
+static inline __m256i every_dword(const void* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
 // 16 bytes of two rows, one per 128-bit lane.
 static inline __m256i two_rows(const std::uint8_t* a, const std::uint8_t* b) {
     return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
@@ -279,20 +288,20 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
             const std::uint8_t* p[4];
             block_rows.windows(xx, p);
             const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-            const std::int16_t* w = split + xx * units * 16;
+            const std::int16_t* w = split + xx * units * 4;
             // a: rows 0 | 1, b: rows 2 | 3; *0 sums taps (0, 1) of each load, *1 taps (2, 3).
             __m256i ha0 = _mm256_setzero_si256(), ha1 = ha0, hb0 = ha0, hb1 = ha0;
             __m256i la0 = round, la1 = ha0, lb0 = round, lb1 = ha0;
             const int n = used[xx];
             int q = 0;
-            for (; q + 2 <= n; q += 2, w += 32) {
+            for (; q + 2 <= n; q += 2, w += 8) {
                 const std::int64_t o = 2 * C * q;
                 const __m256i sa = two_rows(p0 + o, p1 + o);
                 const __m256i sb = two_rows(p2 + o, p3 + o);
-                const __m256i wh0 = both_lanes(w);
-                const __m256i wl0 = both_lanes(w + 8);
-                const __m256i wh1 = both_lanes(w + 16);
-                const __m256i wl1 = both_lanes(w + 24);
+                const __m256i wh0 = every_dword(w);
+                const __m256i wl0 = every_dword(w + 2);
+                const __m256i wh1 = every_dword(w + 4);
+                const __m256i wl1 = every_dword(w + 6);
                 const __m256i xa0 = _mm256_shuffle_epi8(sa, taps01), xa1 = _mm256_shuffle_epi8(sa, taps23);
                 const __m256i xb0 = _mm256_shuffle_epi8(sb, taps01), xb1 = _mm256_shuffle_epi8(sb, taps23);
                 ha0 = madd_acc(ha0, xa0, wh0);
@@ -308,8 +317,8 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
                 const std::int64_t o = 2 * C * q;
                 const __m256i sa = two_rows(p0 + o, p1 + o);
                 const __m256i sb = two_rows(p2 + o, p3 + o);
-                const __m256i wh0 = both_lanes(w);
-                const __m256i wl0 = both_lanes(w + 8);
+                const __m256i wh0 = every_dword(w);
+                const __m256i wl0 = every_dword(w + 2);
                 const __m256i xa0 = _mm256_shuffle_epi8(sa, taps01), xb0 = _mm256_shuffle_epi8(sb, taps01);
                 ha0 = madd_acc(ha0, xa0, wh0);
                 la0 = madd_acc(la0, xa0, wl0);
@@ -451,7 +460,7 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
 // Horizontal pass for 3 and 4 channels, four rows at a time, one row per 128-bit
 // lane. A 16-byte load from an output's window holds taps 0-3; a byte shuffle
 // gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
-// dword c, and three dot products with the group's digits (48 bytes of `digits`,
+// dword c, and three dot products with the group's digits (12 bytes of `digits`,
 // see build_horizontal_digits in resize.cpp) add its four taps to the channel sums.
 //
 // `interleaved` writes the result for the vertical digit loop instead of as rows:
@@ -483,7 +492,7 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
             const std::uint8_t* p[4];
             block_rows.windows(xx, p);
             const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-            const std::int8_t* w = digits + xx * groups * 48;
+            const std::int8_t* w = digits + xx * groups * 12;
             // a: rows 0 | 1, b: rows 2 | 3; one accumulator per digit, and a second
             // set for odd groups so that each dependency chain is half the window.
             const __m256i zero = _mm256_setzero_si256();
@@ -493,7 +502,7 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
 #define PYIMGAUG_DIGIT_GROUP(g, A0, A1, A2, B0, B1, B2)                                                           \
     {                                                                                                              \
         const std::int64_t o = 4 * C * (g);                                                                       \
-        const std::int8_t* wg = w + 48 * (g);                                                                      \
+        const std::int8_t* wg = w + 12 * (g);                                                                      \
         const __m256i sa = _mm256_shuffle_epi8(                                                                    \
             _mm256_inserti128_si256(                                                                               \
                 _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),                 \
@@ -504,9 +513,9 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
                 _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),                 \
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1),                                     \
             quads);                                                                                                \
-        const __m256i d0 = both_lanes(wg);     \
-        const __m256i d1 = both_lanes(wg + 16); \
-        const __m256i d2 = both_lanes(wg + 32); \
+        const __m256i d0 = every_dword(wg);                                                                        \
+        const __m256i d1 = every_dword(wg + 4);                                                                    \
+        const __m256i d2 = every_dword(wg + 8);                                                                    \
         A0 = _mm256_dpbusd_epi32(A0, sa, d0);                                                                      \
         A1 = _mm256_dpbusd_epi32(A1, sa, d1);                                                                      \
         A2 = _mm256_dpbusd_epi32(A2, sa, d2);                                                                      \
