@@ -42,7 +42,11 @@ prints images/s, the ratios to the floors, and parallel efficiency (images/s
 / (cores x images/s on 1 core)).  Counts above the CPUs this process may use
 are skipped with a note.
 
-Usage: python benchmarks/bench_pipeline.py [--images 320] [--rounds 5] [--cores 1,2]
+`--no-png` saves the PNG files as JPEG too, to see the pipeline on JPEG alone
+(pyimgaug decodes plain PNG files itself, faster than Pillow: see
+bench_decode_png.py).
+
+Usage: python benchmarks/bench_pipeline.py [--images 320] [--rounds 5] [--cores 1,2] [--no-png]
 """
 import json
 import subprocess
@@ -84,13 +88,16 @@ def _photos():
     return color, gray
 
 
-def make_dataset(root, n_images, n_classes=4, seed=0):
-    """Writes the dataset; returns {'jpeg': n, 'png': n, 'gray': n}."""
+def make_dataset(root, n_images, n_classes=4, seed=0, png=True):
+    """Writes the dataset; returns {'jpeg': n, 'png': n, 'gray': n}.
+
+    `png=False` saves the would-be PNG files as JPEG too (the same pictures),
+    to measure the pipeline on JPEG alone."""
     rng = np.random.default_rng(seed)
     color, gray = _photos()
     counts = {"jpeg": 0, "png": 0, "gray": 0}
     for i in range(n_images):
-        kind = "gray" if i % 16 == 7 else ("png" if i % 16 == 11 else "jpeg")
+        kind = "gray" if i % 16 == 7 else ("png" if i % 16 == 11 and png else "jpeg")
         src = gray[i % len(gray)] if kind == "gray" and gray else color[i % len(color)]
         h, w = src.shape[:2]
         ch, cw = int(h * rng.uniform(0.55, 1.0)), int(w * rng.uniform(0.55, 1.0))
@@ -418,6 +425,8 @@ def main(argv=None):
     ap.add_argument("--dir", help="keep the dataset here (default: a temporary folder)")
     ap.add_argument("--cores", help="sweep these pinned core counts instead, e.g. 1,2,4")
     ap.add_argument("--split-only", action="store_true", help="run only the time split")
+    ap.add_argument("--no-png", action="store_true",
+                    help="make the dataset's PNG files JPEG too (the pipeline on JPEG alone)")
     args = ap.parse_args(argv)
     if args.cores:
         try:
@@ -430,7 +439,7 @@ def main(argv=None):
         root = os.path.join(args.dir or tmp, "data")
         try:
             if not os.path.isdir(root):
-                make_dataset(root, args.images)
+                make_dataset(root, args.images, png=not args.no_png)
             print("core sweep on %d files, %dx%d lanczos, batch %d; %d CPUs usable here"
                   % (sum(len(f) for _, _, f in os.walk(root)), TARGET[0], TARGET[1],
                      args.batch_size, len(os.sched_getaffinity(0))))
@@ -460,7 +469,7 @@ def main(argv=None):
     root = os.path.join(base, "data")
     try:
         if not os.path.isdir(root):
-            counts = make_dataset(root, args.images)
+            counts = make_dataset(root, args.images, png=not args.no_png)
         else:
             counts = None
         paths = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(root) for f in fs)
