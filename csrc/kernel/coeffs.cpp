@@ -104,7 +104,7 @@ inline double sin_pi(double t) {
     return (bits & 1) ? -sz : sz;
 }
 
-// The two filters that call sin(), written to be cheap: sincos_pi for sin(x * pi),
+// The two filters that call sin(), written to be cheap: sin_pi / sincos_pi for sin(x * pi),
 // x * (1/3) for x / 3, and one division per weight, sinc(x) sinc(x/3) =
 // sin(pi x) sin(pi x/3) / (x (x/3) pi^2). The weights are within kFastWeightError of
 // Pillow's, which fill_axis_fixed_fast uses to prove that every fixed-point weight

@@ -16,8 +16,9 @@ constexpr int kPrecisionBits = 32 - 8 - 2;
 
 // The AVX-512 VNNI loops' layouts of one axis table (resize.cpp builds them, on first
 // use, once per table: a table from the memo brings them along).
-struct HorizontalDigits {  // 3 and 4 channels; digits empty when some weight does not split
-    std::vector<std::int8_t> digits;  // per output, 12 bytes per 4 taps
+struct HorizontalDigits {  // 3 and 4 channels; words empty when some weight does not split
+    std::vector<std::uint32_t> words;  // per output, 3 words per 4 taps (byte t of word e: digit e of tap t)
+    const std::int8_t* bytes() const { return reinterpret_cast<const std::int8_t*>(words.data()); }
     int groups = 0;                   // groups of 4 taps reserved per output
     std::vector<int> used;            // groups holding a tap, per output
 };

@@ -234,11 +234,11 @@ void build_vertical_blocks(const AxisCoeffs& v, VerticalBlocks& out) {
 // loop broadcasts to every channel slot. Empty when some weight does not split.
 void build_horizontal_digits(const AxisCoeffs& h, HorizontalDigits& out) {
     const int groups = (h.ksize + 3) / 4;
-    std::vector<std::uint32_t> words;
-    if (!digit_words(h, groups, words)) return;
+    if (!digit_words(h, groups, out.words)) {
+        out.words.clear();
+        return;
+    }
     out.groups = groups;
-    out.digits.resize(words.size() * 4);
-    std::memcpy(out.digits.data(), words.data(), words.size() * 4);
     out.used.resize(static_cast<std::size_t>(h.out_size));
     for (std::int64_t xx = 0; xx < h.out_size; ++xx)
         out.used[static_cast<std::size_t>(xx)] = (h.count[static_cast<std::size_t>(xx)] + 3) / 4;
@@ -248,7 +248,7 @@ void build_horizontal_digits(const AxisCoeffs& h, HorizontalDigits& out) {
 // threads through the memo) and kept with it.
 const HorizontalDigits* horizontal_digits_of(const AxisCoeffs& h) {
     std::call_once(h.horizontal_digits_once, [&h] { build_horizontal_digits(h, h.horizontal_digits); });
-    return h.horizontal_digits.digits.empty() ? nullptr : &h.horizontal_digits;
+    return h.horizontal_digits.words.empty() ? nullptr : &h.horizontal_digits;
 }
 
 const VerticalBlocks* vertical_blocks_of(const AxisCoeffs& v) {
@@ -284,7 +284,7 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
 #ifdef PYIMGAUG_BUILT_AVX512
             if (isa == ResizeIsa::Avx512 && plan.hdigits) {
                 avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, h.first.data(),
-                                                   plan.out_width, plan.hdigits->digits.data(),
+                                                   plan.out_width, plan.hdigits->bytes(),
                                                    plan.hdigits->groups, plan.hdigits->used.data(),
                                                    scratch.row.data(), scratch.stage.data(), false, dst);
                 break;
@@ -489,7 +489,7 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
         horizontal_pass_buffers(plan, channels, scratch);
         avx512::horizontal_u8_digits_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
                                            plan.in_width, channels, plan.horizontal().first.data(), plan.out_width,
-                                           plan.hdigits->digits.data(), plan.hdigits->groups,
+                                           plan.hdigits->bytes(), plan.hdigits->groups,
                                            plan.hdigits->used.data(), scratch.row.data(),
                                            scratch.stage.data(), true, scratch.intermediate.data());
         avx512::vertical_u8_blocks_entry(scratch.intermediate.data(), plan.out_width * channels,
