@@ -332,13 +332,17 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
             data = _read_file(path)
             # Plain PNG files: our decoder, the same pixels as Pillow's, faster.
             x = _png.decode_png(data, color_mode)
-        if x is not None:
+        if x is None:
+            img = _open_image(path, color_mode, draft_size, data)
+        else:
             needs_resize = (x.shape[1], x.shape[0]) != width_height
             if needs_resize:
                 check_interpolation(interpolation)
             if x.shape[2] != 4 or not needs_resize or interpolation == "nearest" or bool((x[..., 3] == 255).all()):
                 return x, False
-        img = _open_image(path, color_mode, draft_size, data)
+            # RGBA that Pillow resizes through premultiplied alpha (below): the
+            # same pixels as Pillow's decode, without decoding the file again.
+            img = pil_image.fromarray(x, "RGBA")
     except BadImageError as err:
         if on_bad is None:
             raise
