@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..errors import BadImageError, reading_image
+from . import jpeg as _jpeg
 from . import png as _png
 
 try:
@@ -79,6 +80,11 @@ def _open_converted(path, color_mode, draft_size=None, data=None):
     img = pil_image.open(_io.BytesIO(data))
     if draft_size is not None and img.format == "JPEG":
         img.draft(img.mode, draft_size)
+    return _convert(img, color_mode)
+
+
+def _convert(img, color_mode):
+    """`img` converted to `color_mode` as Keras converts it."""
     if color_mode == "grayscale":
         # 8-bit, 16-bit and 32-bit grayscale images are kept as they are;
         # everything else becomes 8-bit 'L'.
@@ -332,8 +338,13 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
             data = _read_file(path)
             # Plain PNG files: our decoder, the same pixels as Pillow's, faster.
             x = _png.decode_png(data, color_mode)
+            # JPEG files: Pillow's decoder, without Pillow's Python around it.
+            img = _jpeg.open_jpeg(data, draft_size) if x is None else None
+            if img is not None:
+                img = _convert(img, color_mode)
         if x is None:
-            img = _open_image(path, color_mode, draft_size, data)
+            if img is None:
+                img = _open_image(path, color_mode, draft_size, data)
         else:
             needs_resize = (x.shape[1], x.shape[0]) != width_height
             if needs_resize:

@@ -1,0 +1,150 @@
+"""Decodes JPEG files with Pillow's own decoder, without Pillow's Python around it.
+
+Pillow decodes JPEG in C (libjpeg-turbo, through `Image.core.jpeg_decoder`).
+Around that call, `Image.open` walks every marker segment in Python (and
+parses quantization tables, EXIF and ICC data that Keras never reads), and
+`load()` feeds the decoder through a chain of Python reads.  On a photograph
+decoded at a draft scale that Python is a tenth to a sixth of the time.
+
+Here a short scan of the header finds what the decoder needs (the frame's
+size and components), and Pillow's decoder is called with exactly the
+arguments Pillow's loader gives it: `jpeg_decoder(mode, rawmode, "", scale, 0)`,
+with the draft scale computed as `JpegImageFile.draft` computes it, on the
+whole file at once.  The same decoder on the same bytes gives Pillow's
+pixels; `tests/test_jpeg.py` checks that on every pixel.
+
+Only files whose header Pillow reads without incident, and that the decoder
+finishes cleanly, are taken: 8-bit baseline, extended or progressive JPEG
+with one or three components.  For everything else `open_jpeg` returns None
+and the caller lets Pillow open the file, so Pillow's errors, warnings and
+`LOAD_TRUNCATED_IMAGES` handling are unchanged: CMYK, lossless, hierarchical
+and arithmetic-coded frames, multi-picture (MPO) files, bytes between
+segments, a segment running past the end, a quantization table or metadata
+segment Pillow's parser would reject, EXIF data Pillow would parse for the
+resolution, images over Pillow's decompression-bomb limit, and truncated or
+damaged data.
+"""
+try:
+    from PIL import Image as _pil_image
+except ImportError:  # pragma: no cover - Pillow is a hard dependency
+    _pil_image = None
+
+__all__ = ["open_jpeg"]
+
+# Frames taken: baseline, extended sequential and progressive Huffman DCT.
+_FRAMES = frozenset((0xC0, 0xC1, 0xC2))
+# Markers Pillow reads a length for and skips or records; any other marker
+# before the scan (another frame type, a standalone marker such as RSTn or
+# EOI, JPGn, which Pillow reads without a length) sends the file to Pillow.
+_SEGMENTS = frozenset([0xC4, 0xCC, 0xDB, 0xDD, 0xFE] + list(range(0xE0, 0xF0)))
+_LAYER_MODES = {1: "L", 3: "RGB"}
+
+
+def _header(data):
+    """-> (mode, width, height) of a JPEG this path takes, else None."""
+    n = len(data)
+    pos = 2
+    frame = None
+    jfif_dpi = exif = False
+    while True:
+        while pos < n and data[pos] == 0xFF and pos + 1 < n and data[pos + 1] == 0xFF:
+            pos += 1  # fill bytes, which Pillow skips too
+        if pos + 4 > n or data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        length = (data[pos + 2] << 8) | data[pos + 3]
+        end = pos + 2 + length
+        if length < 2 or end > n:
+            return None
+        body = data[pos + 4:end]
+        if marker == 0xDA:  # start of scan: the header is complete
+            break
+        if marker in _FRAMES:
+            if frame is not None or len(body) < 6 or len(body) != 6 + 3 * body[5]:
+                return None
+            frame = body
+        elif marker == 0xDB:
+            # Pillow's parser rejects a table that does not fill the segment.
+            while body:
+                size = 65 if body[0] < 16 else 129
+                if len(body) < size:
+                    return None
+                body = body[size:]
+        elif marker not in _SEGMENTS:
+            return None
+        elif marker == 0xE0 and body.startswith(b"JFIF"):
+            if len(body) < 7:
+                return None  # Pillow cannot read the version
+            if len(body) >= 12 and body[7] in (1, 2):
+                jfif_dpi = True
+        elif marker == 0xE1 and body.startswith(b"Exif\0\0"):
+            exif = True
+        elif marker == 0xE2 and (body.startswith(b"MPF\0")
+                                 or (body.startswith(b"ICC_PROFILE\0") and len(body) < 14)):
+            return None  # a multi-picture file, or a profile piece Pillow cannot order
+        elif marker == 0xED and body.startswith(b"Photoshop 3.0\0"):
+            return None  # Pillow parses resource blocks, and can fail on them
+        elif marker == 0xEE and body.startswith(b"Adobe") and len(body) < 7:
+            return None
+        pos = end
+    if frame is None or frame[0] != 8:
+        return None
+    if exif and not jfif_dpi:
+        # Pillow would parse the EXIF data for a resolution; a malformed block
+        # can make it reject the file.  Its loader decides.
+        return None
+    height, width = (frame[1] << 8) | frame[2], (frame[3] << 8) | frame[4]
+    mode = _LAYER_MODES.get(frame[5])
+    if mode is None or width < 1 or height < 1:
+        return None
+    return mode, width, height
+
+
+def _draft_scale(width, height, draft_size):
+    """The DCT scale `JpegImageFile.draft(mode, draft_size)` picks."""
+    if not draft_size:
+        return 1
+    scale = min(width // draft_size[0], height // draft_size[1])
+    for s in (8, 4, 2, 1):
+        if scale >= s:
+            return s
+    return 1
+
+
+def open_jpeg(data, draft_size=None):
+    """JPEG file contents `data`, decoded as Pillow decodes them.
+
+    `draft_size=(w, h)`: decode at the reduced scale `Image.draft` would pick
+    for that size.  Returns a loaded `PIL.Image.Image` in mode "L" or "RGB"
+    (as `Image.open` gives it, before any conversion), or None when this path
+    does not take the file (see the module docstring).
+    """
+    if _pil_image is None or not data.startswith(b"\xff\xd8\xff"):
+        return None
+    found = _header(data)
+    if found is None:
+        return None
+    mode, width, height = found
+    limit = getattr(_pil_image, "MAX_IMAGE_PIXELS", None)
+    if limit is not None and width * height > limit:
+        return None  # Pillow warns or refuses: let it
+    scale = _draft_scale(width, height, draft_size)
+    size = ((width + scale - 1) // scale, (height + scale - 1) // scale)
+    try:
+        core = _pil_image.core
+        im = core.new(mode, size)
+        decoder = core.jpeg_decoder(mode, mode, "", scale, 0)
+    except (AttributeError, TypeError, ValueError):
+        return None  # a Pillow whose internals differ: its loader decodes
+    try:
+        decoder.setimage(im, (0, 0) + size)
+        consumed, err = decoder.decode(data)
+    except (TypeError, ValueError, OSError):
+        return None
+    finally:
+        decoder.cleanup()
+    # consumed >= 0: the decoder wants more data (a truncated file);
+    # err < 0: damaged data.  Pillow reports (or pads) those itself.
+    if consumed >= 0 or err < 0:
+        return None
+    return _pil_image.Image()._new(im)
