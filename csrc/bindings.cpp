@@ -68,8 +68,12 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
         if (a.shape(0) < 1 || a.shape(1) < 1) throw std::invalid_argument(name + ": height and width must be >= 1");
         const auto item = static_cast<py::ssize_t>(dtype_size(dt));
         // Strides of axes of length 1 are never used (NumPy leaves them arbitrary).
-        if ((c > 1 && a.strides(2) != item) || (a.shape(1) > 1 && a.strides(1) != item * c))
-            throw std::invalid_argument(name + ": pixels must be contiguous within a row");
+        // Samples of a pixel are contiguous; pixels may be further apart than their
+        // samples (the first channels of wider pixels), never closer or backwards.
+        if (c > 1 && a.strides(2) != item) throw std::invalid_argument(name + ": a pixel's samples must be contiguous");
+        const py::ssize_t pixel_stride = a.shape(1) > 1 ? a.strides(1) : item * c;
+        if (pixel_stride < item * c || pixel_stride % item != 0 || pixel_stride > (1LL << 20))
+            throw std::invalid_argument(name + ": pixels must be at least a pixel apart, in whole samples, within a row");
         if (a.shape(0) > (1LL << 31) || a.shape(1) > (1LL << 31))
             throw std::invalid_argument(name + ": image too large");
         // Samples must be aligned to their size: an unaligned typed load is undefined.
@@ -81,6 +85,7 @@ py::array transform_batch(const py::list& images, const py::object& matrices_obj
         v.height = a.shape(0);
         v.width = a.shape(1);
         v.row_stride = a.strides(0);
+        v.pixel_stride = pixel_stride;
         spec.images.push_back(v);
     }
 

@@ -23,6 +23,8 @@ CHANNELS = (1, 3, 4)
 # Far beyond any real image, far below sizes whose byte counts could overflow.
 MAX_SIDE = 1 << 20
 MAX_OUTPUT_BYTES = 1 << 40
+# Pixels further apart than this are copied packed first (the kernel's own limit).
+MAX_PIXEL_STRIDE = 1 << 20
 
 ImageBatch = Union[np.ndarray, Sequence[np.ndarray]]
 
@@ -126,15 +128,24 @@ def _as_image(a, index) -> np.ndarray:
         raise ValueError(f"images[{index}] is empty: shape {a.shape}")
     if a.shape[0] > MAX_SIDE or a.shape[1] > MAX_SIDE:
         raise ValueError(f"images[{index}] is too large: shape {a.shape}")
-    item = a.dtype.itemsize
-    # The kernel reads rows through their stride; only pixels inside a row must be packed,
-    # and samples must be aligned to their size (an unaligned load is undefined in C++).
-    # (Strides of axes of length 1 are never used, and NumPy leaves them arbitrary.)
-    if (a.shape[2] > 1 and a.strides[2] != item) or (a.shape[1] > 1 and a.strides[1] != item * a.shape[2]):
-        a = np.ascontiguousarray(a)
-    if not a.flags.aligned or (a.shape[0] > 1 and a.strides[0] % item):
-        a = np.array(a, order="C", copy=True)  # a fresh allocation is aligned
+    if not reads_in_place(a):
+        a = np.array(a, order="C", copy=True)  # packed, and a fresh allocation is aligned
     return a
+
+
+def reads_in_place(a) -> bool:
+    """Whether the kernel reads the (H, W, C) array `a` without a copy.
+
+    It reads rows and pixels through their strides: a pixel's samples must be
+    contiguous, pixels at least a pixel apart, forwards (further apart is fine:
+    the RGB of RGBX pixels is read in place), and samples aligned to their size
+    (an unaligned load is undefined in C++).  (Strides of axes of length 1 are
+    never used, and NumPy leaves them arbitrary.)
+    """
+    item = a.dtype.itemsize
+    pixel = a.strides[1] if a.shape[1] > 1 else item * a.shape[2]
+    return not ((a.shape[2] > 1 and a.strides[2] != item) or pixel < item * a.shape[2] or pixel % item
+                or pixel > MAX_PIXEL_STRIDE or not a.flags.aligned or (a.shape[0] > 1 and a.strides[0] % item))
 
 
 def _image_list(images) -> list:

@@ -1,8 +1,9 @@
 """The lean JPEG path (pyimgaug/pipeline/jpeg.py) against Pillow's loader, on every pixel.
 
-`open_jpeg` calls Pillow's own C decoder without `Image.open`'s Python, so
-its pixels must be exactly those of `Image.open(...)` (+ `draft`) + `load()`:
-the tolerance is zero.  Files it does not take must come back as None (Pillow
+`open_jpeg` and `decode_jpeg` call Pillow's own C decoder without
+`Image.open`'s Python, so their pixels must be exactly those of
+`Image.open(...)` (+ `draft`) + `load()`, converted as Keras converts: the
+tolerance is zero.  Files it does not take must come back as None (Pillow
 then opens them), and it must never take a file Pillow would reject or read
 differently; a mutation fuzz over headers checks that property.
 """
@@ -19,6 +20,7 @@ from PIL import Image, ImageFile
 from pyimgaug.errors import BadImageError
 from pyimgaug.pipeline import io as pio
 from pyimgaug.pipeline import jpeg
+from pyimgaug.pipeline.affine import kernel_input
 
 # Decoding is checked against every Pillow release the matrix installs.
 pytestmark = pytest.mark.pillow_matrix
@@ -119,6 +121,30 @@ def test_comment_segment():
     assert_same_as_pillow(insert_segment(data, 0xFE, b"made by a test"), (64, 64))
 
 
+KERAS_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+
+
+@pytest.mark.parametrize("shape,options", CASES[:12], ids=[str(i) for i in range(12)])
+@pytest.mark.parametrize("draft", DRAFTS[:3], ids=str)
+@pytest.mark.parametrize("color_mode", sorted(KERAS_MODES))
+def test_decode_jpeg_is_kerass_conversion(shape, options, draft, color_mode):
+    h, w, c = shape
+    data = encode(photo(h, w, c, seed=h + w + c), **options)
+    got = jpeg.decode_jpeg(data, color_mode, draft)
+    ref = pillow_open(data, draft)
+    if ref.mode != KERAS_MODES[color_mode]:
+        ref = ref.convert(KERAS_MODES[color_mode])
+    want = np.asarray(ref)
+    want = want[..., None] if want.ndim == 2 else want
+    assert got.dtype == np.uint8 and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    if c == 3 and color_mode == "rgb":
+        # The RGB of the decoder's RGBX pixels, read in place by the kernel:
+        # the batch code hands it over without a (slow, strided) copy.
+        assert got.strides[1] == 4
+        assert kernel_input(got) is got
+
+
 @pytest.mark.parametrize("decode", ["exact", "fast"])
 @pytest.mark.parametrize("color_mode", ["grayscale", "rgb", "rgba"])
 @pytest.mark.parametrize("channels", [1, 3])
@@ -126,7 +152,7 @@ def test_decode_for_batch_is_unchanged(tmp_path, monkeypatch, decode, color_mode
     path = tmp_path / "a.jpg"
     path.write_bytes(encode(photo(301, 419, channels, seed=channels), quality=88))
     with_lean = pio.decode_for_batch(str(path), color_mode, (128, 128), "lanczos", decode=decode)
-    monkeypatch.setattr(jpeg, "open_jpeg", lambda *a, **k: None)
+    monkeypatch.setattr(jpeg, "decode_jpeg", lambda *a, **k: None)
     without = pio.decode_for_batch(str(path), color_mode, (128, 128), "lanczos", decode=decode)
     assert with_lean[1] == without[1] is False
     assert with_lean[0].dtype == without[0].dtype == np.uint8
@@ -149,7 +175,7 @@ def test_flow_from_directory_unchanged(tmp_path, monkeypatch):
     for decode in ("exact", "fast"):
         with_lean = epoch(decode)
         with monkeypatch.context() as m:
-            m.setattr(jpeg, "open_jpeg", lambda *a, **k: None)
+            m.setattr(jpeg, "decode_jpeg", lambda *a, **k: None)
             without = epoch(decode)
         for a, b in zip(with_lean, without):
             np.testing.assert_array_equal(a, b)
@@ -234,6 +260,8 @@ def test_declined(name):
     data = DECLINED[name]()
     assert jpeg.open_jpeg(data) is None
     assert jpeg.open_jpeg(data, (8, 8)) is None
+    for color_mode in KERAS_MODES:
+        assert jpeg.decode_jpeg(data, color_mode) is None
 
 
 def test_decompression_bomb_limit_is_pillows(monkeypatch):
@@ -279,6 +307,8 @@ def test_never_takes_what_pillow_rejects_or_reads_differently(edits, draft):
         data[pos % len(data)] = value
     data = bytes(data)
     ours = jpeg.open_jpeg(data, draft)
+    pixels = jpeg.decode_jpeg(data, "rgb", draft)
+    assert (ours is None) == (pixels is None)
     if ours is None:
         return
     with warnings.catch_warnings():
@@ -286,3 +316,4 @@ def test_never_takes_what_pillow_rejects_or_reads_differently(edits, draft):
         ref = pillow_open(data, draft)  # must not raise
     assert (ours.mode, ours.size) == (ref.mode, ref.size)
     np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref))
+    np.testing.assert_array_equal(pixels, np.asarray(ref.convert("RGB")))

@@ -295,3 +295,26 @@ def test_forked_child_after_parallel_use_does_not_hang():
             proc.join()
     assert got == expected, got if isinstance(got, str) else "different bytes in the forked child"
     assert proc.exitcode == 0
+
+
+@pytest.mark.parametrize("resample", ["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"])
+@pytest.mark.parametrize("sizes", [((211, 227), (128, 128)), ((400, 550), (128, 128)), ((130, 300), (130, 64)),
+                                   ((301, 128), (64, 128)), ((600, 100), (50, 90)), ((64, 64), (64, 64)),
+                                   ((1, 9), (1, 4)), ((9, 1), (4, 1))], ids=str)
+def test_rgb_of_rgbx_views_equal_packed_copies(resample, sizes):
+    """The RGB of a decoder's RGBX pixels (a view whose pixels are 4 bytes apart) is
+    read in place by the 8-bit horizontal-first loops and packed for the others:
+    either way, the same bytes as a packed copy, for every pass order."""
+    (h, w), (oh, ow) = sizes
+    rgbx = np.random.default_rng(h * w).integers(0, 256, (h, w, 4), dtype=np.uint8)
+    view = rgbx[..., :3]
+    packed = np.ascontiguousarray(view)
+    mats = kr.centered_affine((oh, ow), (oh, ow), angle=0.3, zoom=(1.1, 0.9), shift=(0.7, -0.4))[None]
+    for m, dtype in ((None, "uint8"), (mats, "float32")):
+        kwargs = dict(resize_to=(oh, ow), resample=resample, order=1, dtype=dtype)
+        got = pyimgaug.transform_batch([view], m, **kwargs)
+        assert got.tobytes() == pyimgaug.transform_batch([packed], m, **kwargs).tobytes()
+    # Without a resize the warp reads a packed copy.
+    rot = kr.centered_affine((h, w), (h, w), angle=0.3, zoom=(1.1, 0.9), shift=(0.7, -0.4))[None]
+    got = pyimgaug.transform_batch([view], rot, order=1, dtype="float32")
+    assert got.tobytes() == pyimgaug.transform_batch([packed], rot, order=1, dtype="float32").tobytes()

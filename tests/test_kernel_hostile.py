@@ -86,21 +86,24 @@ def guarded_bytes(nbytes: int, tight_end: bool = True, misalign: int = 0) -> np.
 
 
 def guarded_array(values: np.ndarray, *, tight_end: bool = True, misalign: int = 0, row_pad: int = 0,
-                  negative_rows: bool = False) -> np.ndarray:
+                  negative_rows: bool = False, pixel_pad: int = 0) -> np.ndarray:
     """A copy of the (H, W, C) ``values`` in guarded memory. ``row_pad`` extra bytes
     between rows (any count, so rows may be misaligned); ``negative_rows`` stores
-    the rows bottom-up and returns a view with a negative row stride."""
+    the rows bottom-up and returns a view with a negative row stride; ``pixel_pad``
+    extra bytes after each pixel but the last (the RGB of RGBX pixels, with the
+    guard page right after the last pixel's last sample)."""
     values = np.asarray(values)
     h, w, c = values.shape
     item = values.dtype.itemsize
-    row = w * c * item + row_pad
-    nbytes = (h - 1) * row + w * c * item
+    pixel = c * item + pixel_pad
+    row = w * pixel + row_pad
+    nbytes = (h - 1) * row + (w - 1) * pixel + c * item
     buf = guarded_bytes(nbytes, tight_end=tight_end, misalign=misalign)
     if negative_rows:
         offset = (h - 1) * row
-        view = np.ndarray((h, w, c), values.dtype, buffer=buf, offset=offset, strides=(-row, c * item, item))
+        view = np.ndarray((h, w, c), values.dtype, buffer=buf, offset=offset, strides=(-row, pixel, item))
     else:
-        view = np.ndarray((h, w, c), values.dtype, buffer=buf, offset=0, strides=(row, c * item, item))
+        view = np.ndarray((h, w, c), values.dtype, buffer=buf, offset=0, strides=(row, pixel, item))
     view[...] = values
     return view
 
@@ -142,11 +145,13 @@ def test_guard_pages_are_in_place():
 
 
 # Memory layouts of one (H, W, C) image. Values never change: each layout is a
-# different view of the same pixels (views that need packing are copied by the
-# Python layer, views with packed rows are read in place by the kernel).
+# different view of the same pixels (views whose pixels go backwards or whose
+# samples are apart are copied by the Python layer; the kernel reads the others in
+# place, packing pixels further apart than their samples itself where a loop needs it).
 LAYOUTS = (
     "guard_end", "guard_start", "row_pad", "row_pad_odd", "negative_rows", "row_step", "col_step",
     "negative_cols", "transposed", "fortran", "readonly", "overlapping_rows", "broadcast_rows", "two_d",
+    "wide_pixels", "wide_pixels_negative_rows",
 )
 
 
@@ -164,6 +169,10 @@ def make_layout(values: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray
         v = guarded_array(values, row_pad=values.dtype.itemsize * (1 if c > 1 else 0))
     elif layout == "negative_rows":
         v = guarded_array(values, negative_rows=True)
+    elif layout == "wide_pixels":
+        v = guarded_array(values, pixel_pad=values.dtype.itemsize)
+    elif layout == "wide_pixels_negative_rows":
+        v = guarded_array(values, pixel_pad=values.dtype.itemsize * 2, negative_rows=True)
     elif layout == "row_step":
         parent = np.zeros((2 * h, w, c), values.dtype)
         parent[::2] = values

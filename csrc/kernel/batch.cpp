@@ -3,6 +3,7 @@
 #include <new>
 
 #include "kernel/parallel.hpp"
+#include "kernel/pixels.hpp"
 #include "kernel/resize.hpp"
 #include "kernel/spline.hpp"
 #include "kernel/warp.hpp"
@@ -17,12 +18,16 @@ struct ThreadState {
     WarpScratch warp;
     SplineScratch spline;
     std::vector<unsigned char> resized;  // stage-1 output, input to stage 2
+    std::vector<unsigned char> packed;   // the input's pixels packed, for a warp without resize
 };
 
 Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
     ImageView src = spec.images[static_cast<std::size_t>(i)];
     if (src.data == nullptr || src.height < 1 || src.width < 1) return Status::InvalidArgument;
     const std::size_t sample = dtype_size(spec.in_dtype);
+    if (src.pixel_stride < spec.channels * static_cast<std::int64_t>(sample) ||
+        src.pixel_stride % static_cast<std::int64_t>(sample) != 0)
+        return Status::InvalidArgument;
 
     // A resize with nothing after it, into the same integer type with scale 1 and
     // offset 0, is written straight to the output: the store would map every integer
@@ -51,6 +56,10 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
         src.height = spec.resize_height;
         src.width = spec.resize_width;
         src.row_stride = spec.resize_width * spec.channels * static_cast<std::int64_t>(sample);
+        src.pixel_stride = spec.channels * static_cast<std::int64_t>(sample);
+    } else if (!pixels_packed(src, spec.channels, sample)) {
+        // The warp loops read packed pixels (the resize reads strided ones itself).
+        src = pack_pixels(src, 0, src.height, spec.channels, sample, st.packed);
     }
 
     WarpParams p;

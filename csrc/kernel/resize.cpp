@@ -7,6 +7,7 @@
 #endif
 
 #include "kernel/isa.hpp"
+#include "kernel/pixels.hpp"
 #include "kernel/resize_entries.hpp"
 
 #define PYIMGAUG_ISA baseline
@@ -265,25 +266,29 @@ bool u16_byte_clip(ResizeBehaviour b) {
 // for the portable loop; the AVX2 loops copy only a row's tail, for up to 4 rows,
 // and pad it by their tap span plus 64 bytes, see resize_impl.hpp), and the stage
 // of their four-row output pixels.
-void horizontal_pass_buffers(const ResizePlan& plan, int channels, ResizeScratch& scratch) {
+void horizontal_pass_buffers(const ResizePlan& plan, int pixel_bytes, ResizeScratch& scratch) {
     const std::int64_t pad = std::max<std::int64_t>(
         8 * plan.horizontal_groups,
         4 * (16 * std::max(plan.hsplit ? plan.hsplit->groups : 0, plan.hdigits ? plan.hdigits->groups : 0) + 64));
-    const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * channels + pad * channels);
+    const std::size_t row_len = static_cast<std::size_t>(4 * plan.in_width * pixel_bytes + pad * pixel_bytes);
     scratch.row.assign(row_len, 0);
     scratch.stage.resize(static_cast<std::size_t>(plan.out_width) * 16);
 }
 
 // Horizontal pass over `rows` rows of `src` into contiguous rows of `dst`.
+// `pixel_bytes`: bytes from one 8-bit pixel to the next, `channels` unless the loop
+// that runs reads RGB of RGBX pixels in place (reads_rgbx_in_place).
 void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, DType dtype, int channels,
-                     const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch, unsigned char* dst) {
+                     int pixel_bytes, const ResizePlan& plan, ResizeIsa isa, ResizeScratch& scratch,
+                     unsigned char* dst) {
     const AxisCoeffs& h = plan.horizontal();
     switch (dtype) {
         case DType::U8: {
-            horizontal_pass_buffers(plan, channels, scratch);
+            horizontal_pass_buffers(plan, pixel_bytes, scratch);
 #ifdef PYIMGAUG_BUILT_AVX512
             if (isa == ResizeIsa::Avx512 && plan.hdigits) {
-                avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, h.first.data(),
+                avx512::horizontal_u8_digits_entry(src, src_stride, rows, plan.in_width, channels, pixel_bytes,
+                                                   h.first.data(),
                                                    plan.out_width, plan.hdigits->bytes(),
                                                    plan.hdigits->groups, plan.hdigits->used.data(),
                                                    scratch.row.data(), scratch.stage.data(), false, dst);
@@ -291,7 +296,7 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
             }
 #endif
             PYIMGAUG_RESIZE_PICK(isa, horizontal_u8_dispatch)(src, src_stride, rows, plan.in_width, channels,
-                                                        h.first.data(), plan.out_width,
+                                                        pixel_bytes, h.first.data(), plan.out_width,
                                                         plan.horizontal_expanded.data(), plan.horizontal_groups,
                                                         plan.hsplit ? plan.hsplit->weights.data() : nullptr,
                                                         plan.hsplit ? plan.hsplit->groups : 0,
@@ -435,37 +440,60 @@ bool prepare_resize(ResizePlan& plan, std::int64_t in_height, std::int64_t in_wi
     return true;
 }
 
-void resize_image(const ImageView& src, DType dtype, int channels, const ResizePlan& plan, ResizeScratch& scratch,
+namespace {
+
+// Whether the loops that read the input read RGB of RGBX pixels in place: the 8-bit
+// horizontal-first SIMD loops do (they load whole pixels and shuffle anyway).
+bool reads_rgbx_in_place(const ImageView& src, DType dtype, int channels, const ResizePlan& plan, ResizeIsa isa,
+                         bool need_h, bool vertical_first) {
+    if (dtype != DType::U8 || channels != 3 || src.pixel_stride != 4 || !need_h || vertical_first ||
+        plan.filter == Filter::Nearest)
+        return false;
+    return (isa == ResizeIsa::Avx512 && plan.hdigits) || (isa != ResizeIsa::Baseline && plan.hsplit);
+}
+
+}  // namespace
+
+void resize_image(const ImageView& view, DType dtype, int channels, const ResizePlan& plan, ResizeScratch& scratch,
                   unsigned char* dst) {
     const std::size_t sample = dtype_size(dtype);
     const std::int64_t out_row_bytes = plan.out_width * channels * static_cast<std::int64_t>(sample);
-    if (plan.filter == Filter::Nearest) {
-        resize_nearest(src, sample, channels, plan, dst);
-        return;
-    }
     const bool need_h = plan.out_width != plan.in_width;
     const bool need_v = plan.out_height != plan.in_height;
-    if (!need_h && !need_v) {
-        for (std::int64_t y = 0; y < plan.in_height; ++y)
-            std::memcpy(dst + y * out_row_bytes, src.data + y * src.row_stride, static_cast<std::size_t>(out_row_bytes));
-        return;
-    }
-    const ResizeIsa isa = resize_isa();
-    const std::int64_t sample_bytes = static_cast<std::int64_t>(sample);
-
     // The order matters because the intermediate image is rounded and clipped like
     // the final one; which order Pillow uses depends on its release.
     const bool vertical_first = need_h && need_v &&
                                 vertical_pass_first(plan.behaviour, plan.in_height, plan.in_width, plan.out_height,
                                                     plan.out_width);
+    const ResizeIsa isa = resize_isa();
+    // Pixels further apart than their samples are packed first, unless the loops
+    // that will read them take them as they are.
+    ImageView src = view;
+    int pixel_bytes = channels;
+    if (!pixels_packed(view, channels, sample)) {
+        if (reads_rgbx_in_place(view, dtype, channels, plan, isa, need_h, vertical_first))
+            pixel_bytes = 4;
+        else
+            src = pack_pixels(view, 0, view.height, channels, sample, scratch.packed);
+    }
+    if (plan.filter == Filter::Nearest) {
+        resize_nearest(src, sample, channels, plan, dst);
+        return;
+    }
+    if (!need_h && !need_v) {
+        for (std::int64_t y = 0; y < plan.in_height; ++y)
+            std::memcpy(dst + y * out_row_bytes, src.data + y * src.row_stride, static_cast<std::size_t>(out_row_bytes));
+        return;
+    }
+    const std::int64_t sample_bytes = static_cast<std::int64_t>(sample);
 
     if (vertical_first) {
         const std::int64_t mid_stride = plan.in_width * channels * sample_bytes;
         scratch.intermediate.resize(static_cast<std::size_t>(plan.out_height * mid_stride));
         vertical_pass(src.data, src.row_stride, 0, plan.in_width, dtype, channels, plan, isa, scratch,
                       scratch.intermediate.data());
-        horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, plan, isa,
-                        scratch, dst);
+        horizontal_pass(scratch.intermediate.data(), mid_stride, plan.out_height, dtype, channels, channels, plan,
+                        isa, scratch, dst);
         return;
     }
     if (!need_h) {
@@ -473,7 +501,8 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
         return;
     }
     if (!need_v) {
-        horizontal_pass(src.data, src.row_stride, plan.in_height, dtype, channels, plan, isa, scratch, dst);
+        horizontal_pass(src.data, src.row_stride, plan.in_height, dtype, channels, pixel_bytes, plan, isa, scratch,
+                        dst);
         return;
     }
     // Horizontal pass first, over only the rows the vertical pass will read.
@@ -486,9 +515,10 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
         const std::int64_t rows = row_end - row_begin;
         const std::int64_t block_bytes = 4 * out_row_bytes;
         scratch.intermediate.resize(static_cast<std::size_t>((rows + 3) / 4 * block_bytes + 16));
-        horizontal_pass_buffers(plan, channels, scratch);
+        horizontal_pass_buffers(plan, pixel_bytes, scratch);
         avx512::horizontal_u8_digits_entry(src.data + row_begin * src.row_stride, src.row_stride, rows,
-                                           plan.in_width, channels, plan.horizontal().first.data(), plan.out_width,
+                                           plan.in_width, channels, pixel_bytes, plan.horizontal().first.data(),
+                                           plan.out_width,
                                            plan.hdigits->bytes(), plan.hdigits->groups,
                                            plan.hdigits->used.data(), scratch.row.data(),
                                            scratch.stage.data(), true, scratch.intermediate.data());
@@ -503,7 +533,7 @@ void resize_image(const ImageView& src, DType dtype, int channels, const ResizeP
 #endif
     scratch.intermediate.resize(static_cast<std::size_t>((row_end - row_begin) * out_row_bytes));
     horizontal_pass(src.data + row_begin * src.row_stride, src.row_stride, row_end - row_begin, dtype, channels,
-                    plan, isa, scratch, scratch.intermediate.data());
+                    pixel_bytes, plan, isa, scratch, scratch.intermediate.data());
     vertical_pass(scratch.intermediate.data(), out_row_bytes, row_begin, plan.out_width, dtype, channels, plan, isa,
                   scratch, dst);
 }

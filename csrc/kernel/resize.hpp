@@ -62,6 +62,7 @@ struct ResizeScratch {
     std::vector<std::uint8_t> stage;          // the AVX2 horizontal loops' output pixels, 16 bytes each
     std::vector<double> accum;                // vertical pass accumulators (16-bit, float)
     std::vector<std::int32_t> accum_fixed;    // vertical pass accumulators (8-bit)
+    std::vector<unsigned char> packed;        // the input's pixels packed, when they are not
 };
 
 // Resizes `src` (dtype, channels) into `dst`, a contiguous out_height x out_width x

@@ -150,16 +150,18 @@ static inline __m256i two_rows(const std::uint8_t* a, const std::uint8_t* b) {
 // the outputs whose loads would run past the row), and the prefetch of the next
 // four rows, a few cache lines per output (issued all at once they fill the miss
 // buffers and stall; the hardware prefetcher starts late on each new row).
-// `span`: how many bytes an output's loads reach from its first tap.
-template <int C>
+// `span`: how many bytes an output's loads reach from its first tap. Pixels are `P`
+// bytes apart, of which the first `C` are read (P > C: the RGB of RGBX pixels); a row
+// is read up to its last pixel's last sample, never the bytes after it.
+template <int P, int C = P>
 class FourRows {
   public:
     FourRows(const unsigned char* src, std::int64_t src_stride, std::int64_t rows, std::int64_t in_width,
              const int* first, std::int64_t out_width, std::int64_t span, std::uint8_t* rowbuf)
-        : src_(src), stride_(src_stride), rows_(rows), row_bytes_(in_width * C), first_(first),
+        : src_(src), stride_(src_stride), rows_(rows), row_bytes_((in_width - 1) * P + C), first_(first),
           out_width_(out_width), rowbuf_(rowbuf) {
-        x_pad_ = first_padded_output(first, out_width, C, span, row_bytes_);
-        tail_off_ = x_pad_ < out_width ? static_cast<std::int64_t>(first[x_pad_]) * C : row_bytes_;
+        x_pad_ = first_padded_output(first, out_width, P, span, row_bytes_);
+        tail_off_ = x_pad_ < out_width ? static_cast<std::int64_t>(first[x_pad_]) * P : row_bytes_;
         tail_len_ = row_bytes_ - tail_off_;
         buf_part_ = tail_len_ + span + 64;
     }
@@ -195,7 +197,7 @@ class FourRows {
                 pf_row_end_ = pf_ + row_bytes_;
             }
         }
-        const std::int64_t at = static_cast<std::int64_t>(first_[xx]) * C;
+        const std::int64_t at = static_cast<std::int64_t>(first_[xx]) * P;
         const bool padded = xx >= x_pad_;
         for (int j = 0; j < 4; ++j) p[j] = (padded ? tail_[j] : in_[j]) + at;
     }
@@ -262,25 +264,27 @@ static inline void stage_pixel(__m256i px, std::uint8_t* stage) {
 // low parts, see build_horizontal_split in resize.cpp) gives four per-channel partial sums. Windows
 // are walked a pair of taps at a time: two pairs per load, then a last odd pair,
 // `used[x]` pairs in all.
-template <int C>
+template <int C, int P = C>
 static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                      std::int64_t in_width, const int* first, std::int64_t out_width,
                                      const std::int16_t* split, int units, const int* used, std::uint8_t* rowbuf,
                                      std::uint8_t* stage, std::uint8_t* dst) {
-    static_assert(C == 3 || C == 4, "3 or 4 channels");
-    const __m256i taps01 = C == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
+    static_assert((C == 3 || C == 4) && (P == C || (C == 3 && P == 4)), "3 or 4 channels; RGB of RGBX");
+    // The shuffles go by the pixel size; with RGBX input the fourth channel slot
+    // sums the X bytes, and only three channels are stored.
+    const __m256i taps01 = P == 3 ? _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,  //
                                                      0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
                                   : _mm256_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1,  //
                                                      0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
     const __m256i taps23 =
-        C == 3 ? _mm256_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,  //
+        P == 3 ? _mm256_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,  //
                                   6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1)
                : _mm256_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1,  //
                                   8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1);
     // Pillow's rounding term, carried from the start in one low-part accumulator.
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
-    const std::int64_t span = 2 * C * static_cast<std::int64_t>(units - 1) + 16;  // bytes the loads reach
-    FourRows<C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
+    const std::int64_t span = 2 * P * static_cast<std::int64_t>(units - 1) + 16;  // bytes the loads reach
+    FourRows<P, C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
     for (std::int64_t r = 0; r < rows; r += 4) {
         const int live = block_rows.start(r);
         std::uint8_t* out = dst + r * out_width * C;
@@ -295,7 +299,7 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
             const int n = used[xx];
             int q = 0;
             for (; q + 2 <= n; q += 2, w += 8) {
-                const std::int64_t o = 2 * C * q;
+                const std::int64_t o = 2 * P * q;
                 const __m256i sa = two_rows(p0 + o, p1 + o);
                 const __m256i sb = two_rows(p2 + o, p3 + o);
                 const __m256i wh0 = every_dword(w);
@@ -314,7 +318,7 @@ static void horizontal_u8_avx2_split(const unsigned char* src, std::int64_t src_
                 lb1 = madd_acc(lb1, xb1, wl1);
             }
             if (q < n) {  // the window's last pair
-                const std::int64_t o = 2 * C * q;
+                const std::int64_t o = 2 * P * q;
                 const __m256i sa = two_rows(p0 + o, p1 + o);
                 const __m256i sb = two_rows(p2 + o, p3 + o);
                 const __m256i wh0 = every_dword(w);
@@ -469,21 +473,23 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
 // operands with plain loads. Each pixel is then one shuffle of its four rows and
 // one store (16 bytes; for RGB the last 4 are overwritten by the next pixel, and
 // the caller leaves 16 bytes of room after the last block).
-template <int C, bool interleaved>
+template <int C, int P, bool interleaved>
 static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                  std::int64_t in_width, const int* first, std::int64_t out_width,
                                  const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
                                  std::uint8_t* stage, std::uint8_t* dst) {
-    static_assert(C == 3 || C == 4, "3 or 4 channels");
-    const __m256i quads = C == 3 ? _mm256_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1,  //
+    static_assert((C == 3 || C == 4) && (P == C || (C == 3 && P == 4)), "3 or 4 channels; RGB of RGBX");
+    // The shuffle goes by the pixel size; with RGBX input the fourth channel slot
+    // sums the X bytes, and only three channels are stored.
+    const __m256i quads = P == 3 ? _mm256_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1,  //
                                                     0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1)
                                  : _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,  //
                                                     0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
     // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
     const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const std::int64_t span = 4 * C * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
-    FourRows<C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
+    const std::int64_t span = 4 * P * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
+    FourRows<P, C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
     for (std::int64_t r = 0; r < rows; r += 4) {
         const int live = block_rows.start(r);
         std::uint8_t* out = dst + r * out_width * C;
@@ -501,7 +507,7 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
             const int n = used[xx];
 #define PYIMGAUG_DIGIT_GROUP(g, A0, A1, A2, B0, B1, B2)                                                           \
     {                                                                                                              \
-        const std::int64_t o = 4 * C * (g);                                                                       \
+        const std::int64_t o = 4 * P * (g);                                                                       \
         const std::int8_t* wg = w + 12 * (g);                                                                      \
         const __m256i sa = _mm256_shuffle_epi8(                                                                    \
             _mm256_inserti128_si256(                                                                               \
@@ -667,21 +673,18 @@ void interleave_row_blocks_entry(const unsigned char* src, std::int64_t src_stri
 }
 
 void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                                std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
-                                const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
-                                std::uint8_t* stage, bool interleaved, std::uint8_t* dst) {
-    if (channels == 3 && interleaved)
-        horizontal_u8_digits<3, true>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
-                                      stage, dst);
-    else if (channels == 3)
-        horizontal_u8_digits<3, false>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
-                                       stage, dst);
-    else if (channels == 4 && interleaved)
-        horizontal_u8_digits<4, true>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
-                                      stage, dst);
-    else if (channels == 4)
-        horizontal_u8_digits<4, false>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf,
-                                       stage, dst);
+                                std::int64_t in_width, int channels, int pixel_bytes, const int* first,
+                                std::int64_t out_width, const std::int8_t* digits, int groups, const int* used,
+                                std::uint8_t* rowbuf, std::uint8_t* stage, bool interleaved, std::uint8_t* dst) {
+#define PYIMGAUG_DIGITS(C, P, I) \
+    horizontal_u8_digits<C, P, I>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage, dst)
+    if (channels == 3 && pixel_bytes == 3)
+        interleaved ? PYIMGAUG_DIGITS(3, 3, true) : PYIMGAUG_DIGITS(3, 3, false);
+    else if (channels == 3 && pixel_bytes == 4)
+        interleaved ? PYIMGAUG_DIGITS(3, 4, true) : PYIMGAUG_DIGITS(3, 4, false);
+    else if (channels == 4 && pixel_bytes == 4)
+        interleaved ? PYIMGAUG_DIGITS(4, 4, true) : PYIMGAUG_DIGITS(4, 4, false);
+#undef PYIMGAUG_DIGITS
 }
 
 void vertical_u8_blocks_entry(const std::uint8_t* src, std::int64_t samples, const int* start, const int* nblocks,
@@ -756,11 +759,17 @@ static void vertical_generic(const unsigned char* src, std::int64_t src_stride, 
 // table) is null when some weight does not split into int16 parts; the AVX2 copy
 // then runs the portable loops, which are exact for any weight.
 void horizontal_u8_dispatch(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                            std::int64_t in_width, int channels, const int* first, std::int64_t out_width,
-                            const std::int32_t* wexp, int groups, const std::int16_t* split, int split_groups,
-                            const int* split_used, std::uint8_t* rowbuf, std::uint8_t* stage, std::uint8_t* dst) {
+                            std::int64_t in_width, int channels, int pixel_bytes, const int* first,
+                            std::int64_t out_width, const std::int32_t* wexp, int groups, const std::int16_t* split,
+                            int split_groups, const int* split_used, std::uint8_t* rowbuf, std::uint8_t* stage,
+                            std::uint8_t* dst) {
 #ifdef __AVX2__
     if (split != nullptr) {
+        if (channels == 3 && pixel_bytes == 4) {
+            horizontal_u8_avx2_split<3, 4>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, stage, dst);
+            return;
+        }
+        if (pixel_bytes != channels) return;  // the caller packs such pixels (resize.cpp)
         switch (channels) {
             case 1: horizontal_u8_avx2_split_c1(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, dst); return;
             case 3: horizontal_u8_avx2_split<3>(src, src_stride, rows, in_width, first, out_width, split, split_groups, split_used, rowbuf, stage, dst); return;
@@ -774,6 +783,7 @@ void horizontal_u8_dispatch(const unsigned char* src, std::int64_t src_stride, s
     (void)split_used;
     (void)stage;
 #endif
+    if (pixel_bytes != channels) return;  // the caller packs such pixels (resize.cpp)
     switch (channels) {
         case 1: horizontal_u8<1>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;
         case 3: horizontal_u8<3>(src, src_stride, rows, in_width, first, out_width, wexp, groups, rowbuf, dst); break;

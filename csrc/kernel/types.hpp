@@ -40,13 +40,16 @@ inline std::size_t dtype_size(DType t) {
 }
 
 // One input image: `height` rows of `width` pixels of `channels` interleaved
-// samples. Pixels inside a row are contiguous; rows are `row_stride` bytes apart
-// (a crop or a flipped view of a larger array needs no copy).
+// samples. Rows are `row_stride` bytes apart (a crop or a flipped view of a larger
+// array needs no copy). Pixels are `pixel_stride` bytes apart: channels x sample
+// size when packed, more for a view of some channels of wider pixels (the RGB of
+// an RGBX decode, see pack_pixels in batch.cpp for who reads those).
 struct ImageView {
     const unsigned char* data = nullptr;
     std::int64_t height = 0;
     std::int64_t width = 0;
-    std::int64_t row_stride = 0;  // bytes, may be negative
+    std::int64_t row_stride = 0;    // bytes, may be negative
+    std::int64_t pixel_stride = 0;  // bytes, >= channels x sample size
 };
 
 // Everything one batch call needs. The output is a C-contiguous

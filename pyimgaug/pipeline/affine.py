@@ -100,6 +100,12 @@ def _kernel():
     return transform_batch
 
 
+def _kernel_module():
+    from .. import _kernel
+
+    return _kernel
+
+
 # The kernel reads these; float64 is warped in float64, as scipy does.
 _KERNEL_IN_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 
@@ -128,6 +134,8 @@ def kernel_input(x):
     if x.dtype.type not in _KERNEL_IN_DTYPES:
         small_float = x.dtype.kind == "f" and x.dtype.itemsize < 4
         return x.astype(np.float32 if small_float else np.float64)
+    if x.ndim == 3 and _kernel_module().reads_in_place(x):
+        return x  # e.g. the RGB of a decoder's RGBX pixels, which a copy would pack slowly
     if not _canonical(x):
         return x.copy(order="C")
     return x

@@ -80,11 +80,6 @@ def _open_converted(path, color_mode, draft_size=None, data=None):
     img = pil_image.open(_io.BytesIO(data))
     if draft_size is not None and img.format == "JPEG":
         img.draft(img.mode, draft_size)
-    return _convert(img, color_mode)
-
-
-def _convert(img, color_mode):
-    """`img` converted to `color_mode` as Keras converts it."""
     if color_mode == "grayscale":
         # 8-bit, 16-bit and 32-bit grayscale images are kept as they are;
         # everything else becomes 8-bit 'L'.
@@ -321,6 +316,8 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
     Returns `(array, resized)`: a uint8 (H, W, C) array at the native size with
     `resized=False` in the common case (8-bit L/RGB, or RGBA that Pillow would
     resize without alpha premultiplication), so that the kernel does the resize.
+    For a colour JPEG in "rgb" the array is the RGB of the decoder's RGBX pixels,
+    a view whose pixels are 4 bytes apart, which the kernel reads in place.
 
     Pillow resizes RGBA through premultiplied alpha (for every filter except
     nearest) and resizes 16/32-bit grayscale in integer precision; the kernel
@@ -338,13 +335,11 @@ def decode_for_batch(path, color_mode, target_size, interpolation, decode="exact
             data = _read_file(path)
             # Plain PNG files: our decoder, the same pixels as Pillow's, faster.
             x = _png.decode_png(data, color_mode)
-            # JPEG files: Pillow's decoder, without Pillow's Python around it.
-            img = _jpeg.open_jpeg(data, draft_size) if x is None else None
-            if img is not None:
-                img = _convert(img, color_mode)
+            if x is None:
+                # JPEG files: Pillow's decoder, without Pillow's Python around it.
+                x = _jpeg.decode_jpeg(data, color_mode, draft_size)
         if x is None:
-            if img is None:
-                img = _open_image(path, color_mode, draft_size, data)
+            img = _open_image(path, color_mode, draft_size, data)
         else:
             needs_resize = (x.shape[1], x.shape[0]) != width_height
             if needs_resize:

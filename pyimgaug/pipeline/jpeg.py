@@ -24,12 +24,14 @@ segment Pillow's parser would reject, EXIF data Pillow would parse for the
 resolution, images over Pillow's decompression-bomb limit, and truncated or
 damaged data.
 """
+import numpy as np
+
 try:
     from PIL import Image as _pil_image
 except ImportError:  # pragma: no cover - Pillow is a hard dependency
     _pil_image = None
 
-__all__ = ["open_jpeg"]
+__all__ = ["decode_jpeg", "open_jpeg"]
 
 # Frames taken: baseline, extended sequential and progressive Huffman DCT.
 _FRAMES = frozenset((0xC0, 0xC1, 0xC2))
@@ -111,14 +113,8 @@ def _draft_scale(width, height, draft_size):
     return 1
 
 
-def open_jpeg(data, draft_size=None):
-    """JPEG file contents `data`, decoded as Pillow decodes them.
-
-    `draft_size=(w, h)`: decode at the reduced scale `Image.draft` would pick
-    for that size.  Returns a loaded `PIL.Image.Image` in mode "L" or "RGB"
-    (as `Image.open` gives it, before any conversion), or None when this path
-    does not take the file (see the module docstring).
-    """
+def _plan(data, draft_size):
+    """-> (mode, (width, height) after the draft, DCT scale) of a file this path takes, else None."""
     if _pil_image is None or not data.startswith(b"\xff\xd8\xff"):
         return None
     found = _header(data)
@@ -129,22 +125,89 @@ def open_jpeg(data, draft_size=None):
     if limit is not None and width * height > limit:
         return None  # Pillow warns or refuses: let it
     scale = _draft_scale(width, height, draft_size)
-    size = ((width + scale - 1) // scale, (height + scale - 1) // scale)
+    return mode, ((width + scale - 1) // scale, (height + scale - 1) // scale), scale
+
+
+def _decode_into(im, image_mode, mode, scale, data):
+    """Runs Pillow's JPEG decoder into core image `im` (of `image_mode`); True when it
+    finished cleanly.  Its arguments are those Pillow's loader passes for a file of
+    `mode` drafted to `scale`: `Image._getdecoder(mode, "jpeg", (rawmode, ""), (scale, 0))`."""
     try:
-        core = _pil_image.core
-        im = core.new(mode, size)
-        decoder = core.jpeg_decoder(mode, mode, "", scale, 0)
+        decoder = _pil_image.core.jpeg_decoder(image_mode, mode, "", scale, 0)
     except (AttributeError, TypeError, ValueError):
-        return None  # a Pillow whose internals differ: its loader decodes
+        return False  # a Pillow whose internals differ: its loader decodes
     try:
-        decoder.setimage(im, (0, 0) + size)
+        decoder.setimage(im, (0, 0) + tuple(im.size))
         consumed, err = decoder.decode(data)
     except (TypeError, ValueError, OSError):
-        return None
+        return False
     finally:
         decoder.cleanup()
     # consumed >= 0: the decoder wants more data (a truncated file);
     # err < 0: damaged data.  Pillow reports (or pads) those itself.
-    if consumed >= 0 or err < 0:
+    return consumed < 0 and err >= 0
+
+
+def open_jpeg(data, draft_size=None):
+    """JPEG file contents `data`, decoded as Pillow decodes them.
+
+    `draft_size=(w, h)`: decode at the reduced scale `Image.draft` would pick
+    for that size.  Returns a loaded `PIL.Image.Image` in mode "L" or "RGB"
+    (as `Image.open` gives it, before any conversion), or None when this path
+    does not take the file (see the module docstring).
+    """
+    plan = _plan(data, draft_size)
+    if plan is None:
+        return None
+    mode, size, scale = plan
+    try:
+        im = _pil_image.core.new(mode, size)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if not _decode_into(im, mode, mode, scale, data):
         return None
     return _pil_image.Image()._new(im)
+
+
+def decode_jpeg(data, color_mode, draft_size=None):
+    """The pixels of JPEG file contents `data` as Keras's `color_mode` gives them.
+
+    Returns a uint8 array (height, width, channels) with 1, 3 or 4 channels for
+    "grayscale", "rgb" or "rgba", equal to `np.asarray` of the image Keras
+    loads (`open_jpeg`, then converted), or None when this path does not take
+    the file.  The decoder writes straight into the array's memory: a colour
+    file decodes to 4-byte RGBX pixels (Pillow's own layout), and for "rgb" the
+    result is their first three channels, a view whose pixels are 4 bytes apart
+    (the kernel reads those in place; `np.ascontiguousarray` packs them).
+    """
+    plan = _plan(data, draft_size)
+    if plan is None:
+        return None
+    mode, (width, height), scale = plan
+    if mode == "RGB" and color_mode == "grayscale":
+        img = open_jpeg(data, draft_size)  # Pillow's RGB -> L weighting, below
+        return None if img is None else np.asarray(img.convert("L"))[..., None]
+    if color_mode not in ("grayscale", "rgb", "rgba"):
+        return None
+    image_mode = "RGBX" if mode == "RGB" else "L"
+    pixels = np.empty((height, width, 4) if mode == "RGB" else (height, width), dtype=np.uint8)
+    try:
+        # Pillow's Image.frombuffer maps these modes onto the buffer the same way.
+        im = _pil_image.core.map_buffer(pixels, (width, height), "raw", 0, (image_mode, 0, 1))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if not _decode_into(im, image_mode, mode, scale, data):
+        return None
+    if mode == "RGB":
+        if color_mode == "rgb":
+            return pixels[..., :3]
+        pixels[..., 3] = 255  # Pillow's RGB -> RGBA: opaque
+        return pixels
+    if color_mode == "grayscale":
+        return pixels[..., None]
+    # Pillow's L -> RGB(A) repeats the value (and is opaque).
+    out = np.empty((height, width, 3 if color_mode == "rgb" else 4), dtype=np.uint8)
+    out[..., :3] = pixels[..., None]
+    if color_mode == "rgba":
+        out[..., 3] = 255
+    return out
