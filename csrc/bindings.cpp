@@ -220,6 +220,8 @@ PYBIND11_MODULE(_core, m) {
           "Empties the memo of resize coefficient tables (benchmarks time first calls with it).");
     m.def("cpu_has_avx512_vnni", &cpu_has_avx512_vnni,
           "Whether the AVX-512 VNNI copy of the resize loops is built and used on this CPU.");
+    m.def("cpu_prefers_512bit", &cpu_prefers_512bit,
+          "Whether the AVX-512 VNNI resize loops use 512-bit registers on this CPU (else 256-bit).");
     m.def("_set_openmp_pool", &set_openmp_pool, py::arg("enabled"),
           "Whether parallel loops use OpenMP's thread pool (otherwise threads started per call).");
     m.def("_openmp_pool_enabled", &openmp_pool_enabled,

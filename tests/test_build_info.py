@@ -24,7 +24,8 @@ def test_reports_version_isa_runtime_threads_and_library_versions():
     assert rows["compiled kernel"] == os.path.basename(_core.__file__)
     assert rows["instruction set"].startswith("AVX2" if _core.cpu_has_avx2() else "baseline")
     if _core.cpu_has_avx512_vnni():
-        assert rows["instruction set"].endswith("resize loops: AVX-512 VNNI")
+        width = "512-bit" if _core.cpu_prefers_512bit() else "256-bit"
+        assert "resize loops: AVX-512 VNNI, %s registers" % width in rows["instruction set"]
     if _core._has_openmp:
         assert rows["threading runtime"].startswith("OpenMP")
     else:

@@ -4,7 +4,8 @@ On a CPU with AVX2 the main test run exercises the AVX2 copy; this runs the warp
 resize, spline and consistency tests again in a child process with the AVX2 copy switched
 off, so both copies are held to the same tolerances on one machine. On a CPU with
 AVX-512 VNNI the main run exercises that copy of the resize loops, and the resize
-tests run again with it switched off, on the AVX2 copy.
+tests run again with it switched off, on the AVX2 copy; where that copy runs on
+512-bit registers (AMD), again on the 256-bit registers Intel CPUs use.
 """
 import os
 import subprocess
@@ -51,6 +52,23 @@ def test_avx2_resize_loops_pass_the_reference_tests():
     # On a CPU with AVX-512 VNNI the main run exercises that copy of the resize
     # loops; the AVX2 copy (what most other x86 CPUs run) gets the same tests here.
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX512="1")
+    files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_kernel_resize_edges.py",
+                                             "test_kernel_consistency.py")]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout
+
+
+@pytest.mark.skipif(not _core.cpu_prefers_512bit(),
+                    reason="this CPU runs the 256-bit VNNI resize loops (or none) in the main test run already")
+def test_256bit_vnni_resize_loops_pass_the_reference_tests():
+    # Where the VNNI loops run on 512-bit registers (AMD), the 256-bit copy that
+    # Intel CPUs run gets the same tests here.
+    env = dict(os.environ, PYIMGAUG_AVX512_NARROW="1")
+    check = subprocess.run([sys.executable, "-c", "import pyimgaug; print(pyimgaug._core.cpu_prefers_512bit())"],
+                           env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert check.stdout.strip() == "False"
     files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_kernel_resize_edges.py",
                                              "test_kernel_consistency.py")]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],

@@ -14,6 +14,11 @@ bool cpu_has_avx2();
 // its OS) runs it; implies cpu_has_avx2().
 bool cpu_has_avx512_vnni();
 
+// True when the AVX-512 VNNI resize loops run on 512-bit registers: the CPU has them
+// at no cost in clock speed (AMD), and PYIMGAUG_AVX512_NARROW=1 is not set. They run
+// on 256-bit registers otherwise.
+bool cpu_prefers_512bit();
+
 }  // namespace pyimgaug
 
 // Picks the AVX2 copy of a hot loop when it exists and `use_avx2` is true.

@@ -131,4 +131,30 @@ bool cpu_has_avx512_vnni() {
 #endif
 }
 
+bool cpu_prefers_512bit() {
+#if defined(PYIMGAUG_BUILT_AVX512)
+    static const bool prefers = [] {
+        if (!cpu_has_avx512_vnni()) return false;
+        const char* v = std::getenv("PYIMGAUG_AVX512_NARROW");
+        if (v && v[0] == '1') return false;
+        // AMD's AVX-512 (Zen 4 on) runs 512-bit instructions at full clock speed. Intel's
+        // CPUs with VNNI include Cascade Lake, where 512-bit multiplies lower the core's
+        // clock for milliseconds, slowing the JPEG decoding that shares the core: they
+        // keep the 256-bit loops.
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+        return __builtin_cpu_is("amd") != 0;
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+        int r[4];
+        __cpuid(r, 0);  // vendor: EBX EDX ECX = "AuthenticAMD"
+        return r[1] == 0x68747541 && r[3] == 0x69746e65 && r[2] == 0x444d4163;
+#else
+        return false;
+#endif
+    }();
+    return prefers;
+#else
+    return false;
+#endif
+}
+
 }  // namespace pyimgaug

@@ -291,7 +291,8 @@ void horizontal_pass(const unsigned char* src, std::int64_t src_stride, std::int
                                                    h.first.data(),
                                                    plan.out_width, plan.hdigits->bytes(),
                                                    plan.hdigits->groups, plan.hdigits->used.data(),
-                                                   scratch.row.data(), scratch.stage.data(), false, dst);
+                                                   scratch.row.data(), scratch.stage.data(), false,
+                                                   cpu_prefers_512bit(), dst);
                 break;
             }
 #endif
@@ -341,7 +342,7 @@ void vertical_pass(const unsigned char* src, std::int64_t src_stride, std::int64
             avx512::vertical_u8_blocks_entry(scratch.blocks.data(), samples, plan.vblocks->start.data(),
                                              plan.vblocks->count.data(), plan.vblocks->digits.data(),
                                              plan.vblocks->blocks, v.first.data(), v.count.data(), v.fixed.data(),
-                                             v.ksize, row0, plan.out_height, dst);
+                                             v.ksize, row0, plan.out_height, cpu_prefers_512bit(), dst);
             return;
         }
 #endif
@@ -521,13 +522,14 @@ void resize_image(const ImageView& view, DType dtype, int channels, const Resize
                                            plan.out_width,
                                            plan.hdigits->bytes(), plan.hdigits->groups,
                                            plan.hdigits->used.data(), scratch.row.data(),
-                                           scratch.stage.data(), true, scratch.intermediate.data());
+                                           scratch.stage.data(), true, cpu_prefers_512bit(),
+                                           scratch.intermediate.data());
         avx512::vertical_u8_blocks_entry(scratch.intermediate.data(), plan.out_width * channels,
                                          plan.vblocks->start.data(), plan.vblocks->count.data(),
                                          plan.vblocks->digits.data(), plan.vblocks->blocks,
                                          plan.vertical().first.data(), plan.vertical().count.data(),
                                          plan.vertical().fixed.data(), plan.vertical().ksize, row_begin, plan.out_height,
-                                         dst);
+                                         cpu_prefers_512bit(), dst);
         return;
     }
 #endif

@@ -31,10 +31,10 @@ namespace pyimgaug {
 namespace avx512 {
 void horizontal_u8_digits_entry(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, int, int,
                                 const int*, std::int64_t, const std::int8_t*, int, const int*, std::uint8_t*,
-                                std::uint8_t*, bool, std::uint8_t*);
+                                std::uint8_t*, bool, bool, std::uint8_t*);
 void interleave_row_blocks_entry(const unsigned char*, std::int64_t, std::int64_t, std::int64_t, std::uint8_t*);
 void vertical_u8_blocks_entry(const std::uint8_t*, std::int64_t, const int*, const int*, const std::int32_t*, int,
-                              const int*, const int*, const std::int32_t*, int, std::int64_t, std::int64_t,
+                              const int*, const int*, const std::int32_t*, int, std::int64_t, std::int64_t, bool,
                               std::uint8_t*);
 }  // namespace avx512
 }  // namespace pyimgaug

@@ -139,6 +139,13 @@ static inline __m256i every_dword(const void* p) {
     return _mm256_set1_epi32(v);
 }
 
+// The 4-byte word at `p` (any alignment).
+static inline std::int32_t word_at(const void* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
 // 16 bytes of two rows, one per 128-bit lane.
 static inline __m256i two_rows(const std::uint8_t* a, const std::uint8_t* b) {
     return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
@@ -462,10 +469,12 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
 }
 
 // Horizontal pass for 3 and 4 channels, four rows at a time, one row per 128-bit
-// lane. A 16-byte load from an output's window holds taps 0-3; a byte shuffle
-// gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
-// dword c, and three dot products with the group's digits (12 bytes of `digits`,
-// see build_horizontal_digits in resize.cpp) add its four taps to the channel sums.
+// lane of a 512-bit register (where 512-bit work costs no clock speed, see
+// cpu_prefers_512bit in parallel.cpp; horizontal_u8_digits_256 below otherwise).
+// A 16-byte load from an output's window holds taps 0-3; a byte shuffle gathers, per
+// channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into dword c, and three dot products with the group's digits (12 bytes
+// of `digits`, see build_horizontal_digits in resize.cpp) add its four taps to the
+// channel sums of all four rows at once.
 //
 // `interleaved` writes the result for the vertical digit loop instead of as rows:
 // rows in blocks of four from the first, each block holding, per sample (pixel x
@@ -474,7 +483,84 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
 // one store (16 bytes; for RGB the last 4 are overwritten by the next pixel, and
 // the caller leaves 16 bytes of room after the last block).
 template <int C, int P, bool interleaved>
-static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+static void horizontal_u8_digits_512(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                 std::int64_t in_width, const int* first, std::int64_t out_width,
+                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
+                                 std::uint8_t* stage, std::uint8_t* dst) {
+    static_assert((C == 3 || C == 4) && (P == C || (C == 3 && P == 4)), "3 or 4 channels; RGB of RGBX");
+    // The shuffle goes by the pixel size; with RGBX input the fourth channel slot
+    // sums the X bytes, and only three channels are stored.
+    const __m512i quads = _mm512_broadcast_i32x4(P == 3 ? _mm_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1)
+                                                        : _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    const __m512i round = _mm512_set1_epi32(1 << (kPrecisionBits - 1));
+    const __m512i zero = _mm512_setzero_si512();
+    // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
+    const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const std::int64_t span = 4 * P * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
+    FourRows<P, C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
+    for (std::int64_t r = 0; r < rows; r += 4) {
+        const int live = block_rows.start(r);
+        std::uint8_t* out = dst + r * out_width * C;
+        std::uint8_t* block = dst + r * out_width * C;  // interleaved: block r / 4, 4 * out_width * C bytes
+        for (std::int64_t xx = 0; xx < out_width; ++xx) {
+            const std::uint8_t* p[4];
+            block_rows.windows(xx, p);
+            const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+            const std::int8_t* w = digits + xx * groups * 12;
+            // One accumulator per digit, and a second set for odd groups so that each
+            // dependency chain is half the window.
+            __m512i a0 = round, a1 = zero, a2 = zero;
+            const int n = used[xx];
+#define PYIMGAUG_DIGIT_GROUP(g, A0, A1, A2)                                                                    \
+    {                                                                                                          \
+        const std::int64_t o = 4 * P * (g);                                                                   \
+        const std::int8_t* wg = w + 12 * (g);                                                                  \
+        __m512i q = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o)));         \
+        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1);               \
+        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o)), 2);               \
+        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 3);               \
+        q = _mm512_shuffle_epi8(q, quads);                                                                     \
+        A0 = _mm512_dpbusd_epi32(A0, q, _mm512_set1_epi32(word_at(wg)));                                       \
+        A1 = _mm512_dpbusd_epi32(A1, q, _mm512_set1_epi32(word_at(wg + 4)));                                   \
+        A2 = _mm512_dpbusd_epi32(A2, q, _mm512_set1_epi32(word_at(wg + 8)));                                   \
+    }
+            if (n <= 2) {  // short windows (box, bilinear shrinking little): one set is enough
+                for (int g = 0; g < n; ++g) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
+            } else {
+                __m512i c0 = zero, c1 = zero, c2 = zero;
+                int g = 0;
+                for (; g + 2 <= n; g += 2) {
+                    PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
+                    PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2)
+                }
+                if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
+                a0 = _mm512_add_epi32(a0, c0);
+                a1 = _mm512_add_epi32(a1, c1);
+                a2 = _mm512_add_epi32(a2, c2);
+            }
+#undef PYIMGAUG_DIGIT_GROUP
+            // Pillow's ss, shifted and clipped to 0..255 as clip8 does: rows 0-3, 4 bytes each.
+            const __m512i ss = _mm512_add_epi32(_mm512_add_epi32(a0, _mm512_slli_epi32(a1, 8)),
+                                                _mm512_slli_epi32(a2, 16));
+            const __m128i px =
+                _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(ss, kPrecisionBits), zero));
+            if (interleaved)
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(block + xx * 4 * C), _mm_shuffle_epi8(px, by_sample));
+            else
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(stage + xx * 16), px);
+        }
+        if (!interleaved) store_staged_rows<C>(stage, out_width, live, out);
+    }
+}
+
+// The same pass on 256-bit registers, two rows per register (the copy Intel CPUs
+// run, see cpu_prefers_512bit in parallel.cpp). A 16-byte load from an output's window holds taps 0-3; a byte shuffle
+// gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
+// dword c, and three dot products with the group's digits (12 bytes of `digits`,
+// see build_horizontal_digits in resize.cpp) add its four taps to the channel sums.
+// `interleaved`: as below.
+template <int C, int P, bool interleaved>
+static void horizontal_u8_digits_256(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                  std::int64_t in_width, const int* first, std::int64_t out_width,
                                  const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
                                  std::uint8_t* stage, std::uint8_t* dst) {
@@ -570,7 +656,7 @@ static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stri
 static void vertical_u8_blocks(const std::uint8_t* src, std::int64_t samples, const int* start, const int* nblocks,
                                const std::int32_t* block_digits, int blocks, const int* first, const int* count,
                                const std::int32_t* k, int ksize, std::int64_t first_row, std::int64_t out_height,
-                               std::uint8_t* dst) {
+                               bool wide, std::uint8_t* dst) {
     const std::int64_t block_bytes = 4 * samples;
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (std::int64_t yy = 0; yy < out_height; ++yy) {
@@ -579,6 +665,48 @@ static void vertical_u8_blocks(const std::uint8_t* src, std::int64_t samples, co
         const int nb = nblocks[yy];
         std::uint8_t* out = dst + yy * samples;
         std::int64_t i = 0;
+        // 64 samples a step in 512-bit registers (16 per register) where that costs no
+        // clock speed, then 32 in 256-bit ones.
+        for (; wide && i + 64 <= samples; i += 64) {
+            const __m512i round = _mm512_set1_epi32(1 << (kPrecisionBits - 1));
+            const __m512i zero = _mm512_setzero_si512();
+            __m512i s00 = round, s01 = zero, s02 = zero;  // samples 0-15
+            __m512i s10 = round, s11 = zero, s12 = zero;  // 16-31
+            __m512i s20 = round, s21 = zero, s22 = zero;  // 32-47
+            __m512i s30 = round, s31 = zero, s32 = zero;  // 48-63
+            const std::uint8_t* p = base + 4 * i;
+            for (int q = 0; q < nb; ++q, p += block_bytes) {
+                const __m512i q0 = _mm512_loadu_si512(p);
+                const __m512i q1 = _mm512_loadu_si512(p + 64);
+                const __m512i q2 = _mm512_loadu_si512(p + 128);
+                const __m512i q3 = _mm512_loadu_si512(p + 192);
+                const std::int32_t* wq = wd + q * 3;
+                const __m512i d0 = _mm512_set1_epi32(wq[0]), d1 = _mm512_set1_epi32(wq[1]),
+                              d2 = _mm512_set1_epi32(wq[2]);
+                s00 = _mm512_dpbusd_epi32(s00, q0, d0);
+                s01 = _mm512_dpbusd_epi32(s01, q0, d1);
+                s02 = _mm512_dpbusd_epi32(s02, q0, d2);
+                s10 = _mm512_dpbusd_epi32(s10, q1, d0);
+                s11 = _mm512_dpbusd_epi32(s11, q1, d1);
+                s12 = _mm512_dpbusd_epi32(s12, q1, d2);
+                s20 = _mm512_dpbusd_epi32(s20, q2, d0);
+                s21 = _mm512_dpbusd_epi32(s21, q2, d1);
+                s22 = _mm512_dpbusd_epi32(s22, q2, d2);
+                s30 = _mm512_dpbusd_epi32(s30, q3, d0);
+                s31 = _mm512_dpbusd_epi32(s31, q3, d1);
+                s32 = _mm512_dpbusd_epi32(s32, q3, d2);
+            }
+            // Pillow's ss, shifted and clipped to 0..255 as clip8 does, 16 samples a register.
+            const auto finish = [zero](__m512i a0, __m512i a1, __m512i a2) {
+                const __m512i ss = _mm512_add_epi32(_mm512_add_epi32(a0, _mm512_slli_epi32(a1, 8)),
+                                                    _mm512_slli_epi32(a2, 16));
+                return _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(ss, kPrecisionBits), zero));
+            };
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), finish(s00, s01, s02));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 16), finish(s10, s11, s12));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 32), finish(s20, s21, s22));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 48), finish(s30, s31, s32));
+        }
         for (; i + 32 <= samples; i += 32) {
             const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
             __m256i s00 = round, s01 = _mm256_setzero_si256(), s02 = s01;  // samples 0-7
@@ -675,9 +803,11 @@ void interleave_row_blocks_entry(const unsigned char* src, std::int64_t src_stri
 void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
                                 std::int64_t in_width, int channels, int pixel_bytes, const int* first,
                                 std::int64_t out_width, const std::int8_t* digits, int groups, const int* used,
-                                std::uint8_t* rowbuf, std::uint8_t* stage, bool interleaved, std::uint8_t* dst) {
+                                std::uint8_t* rowbuf, std::uint8_t* stage, bool interleaved, bool wide,
+                                std::uint8_t* dst) {
 #define PYIMGAUG_DIGITS(C, P, I) \
-    horizontal_u8_digits<C, P, I>(src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage, dst)
+    (wide ? horizontal_u8_digits_512<C, P, I> : horizontal_u8_digits_256<C, P, I>)(                                    \
+        src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage, dst)
     if (channels == 3 && pixel_bytes == 3)
         interleaved ? PYIMGAUG_DIGITS(3, 3, true) : PYIMGAUG_DIGITS(3, 3, false);
     else if (channels == 3 && pixel_bytes == 4)
@@ -690,9 +820,9 @@ void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_strid
 void vertical_u8_blocks_entry(const std::uint8_t* src, std::int64_t samples, const int* start, const int* nblocks,
                               const std::int32_t* block_digits, int blocks, const int* first, const int* count,
                               const std::int32_t* k, int ksize, std::int64_t first_row, std::int64_t out_height,
-                              std::uint8_t* dst) {
+                              bool wide, std::uint8_t* dst) {
     vertical_u8_blocks(src, samples, start, nblocks, block_digits, blocks, first, count, k, ksize, first_row,
-                       out_height, dst);
+                       out_height, wide, dst);
 }
 #endif  // PYIMGAUG_USE_VNNI
 

@@ -68,7 +68,11 @@ def _resize_loops() -> str:
     from .. import _core
 
     if _core.cpu_has_avx512_vnni():
-        return "AVX-512 VNNI"
+        if _core.cpu_prefers_512bit():
+            return "AVX-512 VNNI, 512-bit registers"
+        why = ("PYIMGAUG_AVX512_NARROW=1" if os.environ.get("PYIMGAUG_AVX512_NARROW", "").startswith("1")
+               else "512-bit work would lower this CPU's clock")
+        return "AVX-512 VNNI, 256-bit registers (%s)" % why
     if os.environ.get("PYIMGAUG_DISABLE_AVX512", "").startswith("1"):
         return "AVX2 (PYIMGAUG_DISABLE_AVX512=1)"
     flags = _cpu_flags()
