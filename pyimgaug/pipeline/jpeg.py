@@ -46,57 +46,57 @@ def _header(data):
     """-> (mode, width, height) of a JPEG this path takes, else None."""
     n = len(data)
     pos = 2
-    frame = None
+    frame = -1  # where the frame header's body starts
     jfif_dpi = exif = False
     while True:
-        while pos < n and data[pos] == 0xFF and pos + 1 < n and data[pos + 1] == 0xFF:
+        while pos + 1 < n and data[pos] == 0xFF and data[pos + 1] == 0xFF:
             pos += 1  # fill bytes, which Pillow skips too
         if pos + 4 > n or data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
         length = (data[pos + 2] << 8) | data[pos + 3]
-        end = pos + 2 + length
+        body, end = pos + 4, pos + 2 + length  # the segment's body is data[body:end]
         if length < 2 or end > n:
             return None
-        body = data[pos + 4:end]
         if marker == 0xDA:  # start of scan: the header is complete
             break
         if marker in _FRAMES:
-            if frame is not None or len(body) < 6 or len(body) != 6 + 3 * body[5]:
+            if frame >= 0 or length < 8 or length != 8 + 3 * data[body + 5]:
                 return None
             frame = body
         elif marker == 0xDB:
             # Pillow's parser rejects a table that does not fill the segment.
-            while body:
-                size = 65 if body[0] < 16 else 129
-                if len(body) < size:
-                    return None
-                body = body[size:]
+            at = body
+            while at < end:
+                at += 65 if data[at] < 16 else 129
+            if at != end:
+                return None
         elif marker not in _SEGMENTS:
             return None
-        elif marker == 0xE0 and body.startswith(b"JFIF"):
-            if len(body) < 7:
+        elif marker == 0xE0 and data.startswith(b"JFIF", body, end):
+            if length < 9:
                 return None  # Pillow cannot read the version
-            if len(body) >= 12 and body[7] in (1, 2):
+            if length >= 14 and data[body + 7] in (1, 2):
                 jfif_dpi = True
-        elif marker == 0xE1 and body.startswith(b"Exif\0\0"):
+        elif marker == 0xE1 and data.startswith(b"Exif\0\0", body, end):
             exif = True
-        elif marker == 0xE2 and (body.startswith(b"MPF\0")
-                                 or (body.startswith(b"ICC_PROFILE\0") and len(body) < 14)):
+        elif marker == 0xE2 and (data.startswith(b"MPF\0", body, end)
+                                 or (data.startswith(b"ICC_PROFILE\0", body, end) and length < 16)):
             return None  # a multi-picture file, or a profile piece Pillow cannot order
-        elif marker == 0xED and body.startswith(b"Photoshop 3.0\0"):
+        elif marker == 0xED and data.startswith(b"Photoshop 3.0\0", body, end):
             return None  # Pillow parses resource blocks, and can fail on them
-        elif marker == 0xEE and body.startswith(b"Adobe") and len(body) < 7:
+        elif marker == 0xEE and data.startswith(b"Adobe", body, end) and length < 9:
             return None
         pos = end
-    if frame is None or frame[0] != 8:
+    if frame < 0 or data[frame] != 8:
         return None
     if exif and not jfif_dpi:
         # Pillow would parse the EXIF data for a resolution; a malformed block
         # can make it reject the file.  Its loader decides.
         return None
-    height, width = (frame[1] << 8) | frame[2], (frame[3] << 8) | frame[4]
-    mode = _LAYER_MODES.get(frame[5])
+    height = (data[frame + 1] << 8) | data[frame + 2]
+    width = (data[frame + 3] << 8) | data[frame + 4]
+    mode = _LAYER_MODES.get(data[frame + 5])
     if mode is None or width < 1 or height < 1:
         return None
     return mode, width, height
