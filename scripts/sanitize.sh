@@ -2,7 +2,7 @@
 # Builds the native kernel with AddressSanitizer + UndefinedBehaviorSanitizer and
 # runs the kernel tests (including the hostile-input property test) under it.
 #
-#   scripts/sanitize.sh                 # build (a few minutes) + run tests/test_kernel_*.py and test_png.py
+#   scripts/sanitize.sh                 # build (a few minutes) + run tests/test_kernel_*.py, test_png.py and test_jpeg.py
 #   scripts/sanitize.sh -k hostile      # extra arguments go to pytest
 #
 # The sanitized package and the test extra (numpy, scipy, Pillow, pytest,
@@ -96,7 +96,7 @@ env LD_PRELOAD="$PRELOAD" \
     ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:abort_on_error=1:log_path=$LOG_DIR/asan" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     PYTHONFAULTHANDLER=1 \
-    "$VENV/bin/pytest" tests/test_kernel_*.py tests/test_png.py -q -p no:cacheprovider --capture=sys "$@" 2>&1 | tee "$LOG_DIR/pytest.log"
+    "$VENV/bin/pytest" tests/test_kernel_*.py tests/test_png.py tests/test_jpeg.py -q -p no:cacheprovider --capture=sys "$@" 2>&1 | tee "$LOG_DIR/pytest.log"
 status=${PIPESTATUS[0]}
 set -e
 
