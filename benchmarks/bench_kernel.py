@@ -85,7 +85,10 @@ ACCURACY_IMAGES = 8
 def resize_loops() -> str:
     """Which copy of the kernel's resize loops this process runs."""
     if _core.cpu_has_avx512_vnni():
-        return "AVX-512 VNNI (set PYIMGAUG_DISABLE_AVX512=1 for the AVX2 copy)"
+        if _core.cpu_prefers_512bit():
+            return ("AVX-512 VNNI, 512-bit registers (PYIMGAUG_AVX512_NARROW=1 for 256-bit ones, "
+                    "PYIMGAUG_DISABLE_AVX512=1 for the AVX2 copy)")
+        return "AVX-512 VNNI, 256-bit registers (set PYIMGAUG_DISABLE_AVX512=1 for the AVX2 copy)"
     if _core.cpu_has_avx2():
         return "AVX2"
     return "baseline"

@@ -128,12 +128,12 @@ def _plan(data, draft_size):
     return mode, ((width + scale - 1) // scale, (height + scale - 1) // scale), scale
 
 
-def _decode_into(im, image_mode, mode, scale, data):
+def _decode_into(im, image_mode, rawmode, scale, data):
     """Runs Pillow's JPEG decoder into core image `im` (of `image_mode`); True when it
-    finished cleanly.  Its arguments are those Pillow's loader passes for a file of
-    `mode` drafted to `scale`: `Image._getdecoder(mode, "jpeg", (rawmode, ""), (scale, 0))`."""
+    finished cleanly.  Its arguments are those Pillow's loader passes for a file
+    drafted to `scale`: `Image._getdecoder(mode, "jpeg", (rawmode, ""), (scale, 0))`."""
     try:
-        decoder = _pil_image.core.jpeg_decoder(image_mode, mode, "", scale, 0)
+        decoder = _pil_image.core.jpeg_decoder(image_mode, rawmode, "", scale, 0)
     except (AttributeError, TypeError, ValueError):
         return False  # a Pillow whose internals differ: its loader decodes
     try:
@@ -175,39 +175,40 @@ def decode_jpeg(data, color_mode, draft_size=None):
     Returns a uint8 array (height, width, channels) with 1, 3 or 4 channels for
     "grayscale", "rgb" or "rgba", equal to `np.asarray` of the image Keras
     loads (`open_jpeg`, then converted), or None when this path does not take
-    the file.  The decoder writes straight into the array's memory: a colour
-    file decodes to 4-byte RGBX pixels (Pillow's own layout), and for "rgb" the
-    result is their first three channels, a view whose pixels are 4 bytes apart
-    (the kernel reads those in place; `np.ascontiguousarray` packs them).
+    the file.  The decoder writes straight into the array's memory.  For "rgb"
+    and "rgba" it writes 4-byte RGBX pixels (Pillow's own layout; libjpeg turns
+    a grayscale file's values into R = G = B, which is Pillow's L -> RGB), and
+    the "rgb" result is their first three channels, a view whose pixels are 4
+    bytes apart (the kernel reads those in place; `np.ascontiguousarray` packs
+    them).
     """
     plan = _plan(data, draft_size)
     if plan is None:
         return None
     mode, (width, height), scale = plan
-    if mode == "RGB" and color_mode == "grayscale":
-        img = open_jpeg(data, draft_size)  # Pillow's RGB -> L weighting, below
-        return None if img is None else np.asarray(img.convert("L"))[..., None]
-    if color_mode not in ("grayscale", "rgb", "rgba"):
+    if color_mode == "grayscale":
+        if mode == "RGB":
+            img = open_jpeg(data, draft_size)  # Pillow's RGB -> L weighting
+            return None if img is None else np.asarray(img.convert("L"))[..., None]
+        pixels = np.empty((height, width), dtype=np.uint8)
+        image_mode = rawmode = "L"
+    elif color_mode in ("rgb", "rgba"):
+        # RGBX pixels, Pillow's own layout. For a grayscale file the decoder
+        # repeats the value into R, G and B, as Pillow's L -> RGB conversion does.
+        pixels = np.empty((height, width, 4), dtype=np.uint8)
+        image_mode, rawmode = "RGBX", "RGB"
+    else:
         return None
-    image_mode = "RGBX" if mode == "RGB" else "L"
-    pixels = np.empty((height, width, 4) if mode == "RGB" else (height, width), dtype=np.uint8)
     try:
         # Pillow's Image.frombuffer maps these modes onto the buffer the same way.
         im = _pil_image.core.map_buffer(pixels, (width, height), "raw", 0, (image_mode, 0, 1))
     except (AttributeError, TypeError, ValueError):
         return None
-    if not _decode_into(im, image_mode, mode, scale, data):
+    if not _decode_into(im, image_mode, rawmode, scale, data):
         return None
-    if mode == "RGB":
-        if color_mode == "rgb":
-            return pixels[..., :3]
-        pixels[..., 3] = 255  # Pillow's RGB -> RGBA: opaque
-        return pixels
     if color_mode == "grayscale":
         return pixels[..., None]
-    # Pillow's L -> RGB(A) repeats the value (and is opaque).
-    out = np.empty((height, width, 3 if color_mode == "rgb" else 4), dtype=np.uint8)
-    out[..., :3] = pixels[..., None]
-    if color_mode == "rgba":
-        out[..., 3] = 255
-    return out
+    if color_mode == "rgb":
+        return pixels[..., :3]
+    pixels[..., 3] = 255  # Pillow's RGB -> RGBA: opaque
+    return pixels
