@@ -3,8 +3,9 @@
 Pillow decodes JPEG in C (libjpeg-turbo, through `Image.core.jpeg_decoder`).
 Around that call, `Image.open` walks every marker segment in Python (and
 parses quantization tables, EXIF and ICC data that Keras never reads), and
-`load()` feeds the decoder through a chain of Python reads.  On a photograph
-decoded at a draft scale that Python is a tenth to a sixth of the time.
+`load()` feeds the decoder through a chain of Python reads: about a tenth of the
+time of a photograph's decoding, full size or drafted
+(`benchmarks/bench_decode_jpeg.py`).
 
 Here a short scan of the header finds what the decoder needs (the frame's
 size and components), and Pillow's decoder is called with exactly the
