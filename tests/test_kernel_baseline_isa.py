@@ -18,6 +18,16 @@ import pyimgaug
 from pyimgaug import _core
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RESIZE_TESTS = ("test_kernel_resize.py", "test_kernel_resize_edges.py", "test_kernel_consistency.py")
+
+
+def _run_tests(env, files):
+    """Runs the test files in a child process with `env`; they must all pass."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                           *[os.path.join(HERE, f) for f in files]],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout
 
 
 def test_switch_selects_the_baseline_copy():
@@ -30,13 +40,7 @@ def test_switch_selects_the_baseline_copy():
 @pytest.mark.skipif(not _core.cpu_has_avx2(), reason="this CPU runs the baseline copy in the main test run already")
 def test_baseline_copy_passes_the_reference_tests():
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX2="1")
-    files = [os.path.join(HERE, f) for f in ("test_kernel_warp.py", "test_kernel_resize.py",
-                                             "test_kernel_resize_edges.py", "test_kernel_consistency.py",
-                                             "test_kernel_exact.py", "test_kernel_spline.py")]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
-                          env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout
+    _run_tests(env, ("test_kernel_warp.py", "test_kernel_exact.py", "test_kernel_spline.py") + RESIZE_TESTS)
 
 
 def test_avx512_switch_selects_the_avx2_resize_loops():
@@ -52,12 +56,7 @@ def test_avx2_resize_loops_pass_the_reference_tests():
     # On a CPU with AVX-512 VNNI the main run exercises that copy of the resize
     # loops; the AVX2 copy (what most other x86 CPUs run) gets the same tests here.
     env = dict(os.environ, PYIMGAUG_DISABLE_AVX512="1")
-    files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_kernel_resize_edges.py",
-                                             "test_kernel_consistency.py")]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
-                          env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout
+    _run_tests(env, RESIZE_TESTS)
 
 
 @pytest.mark.skipif(not _core.cpu_prefers_512bit(),
@@ -69,12 +68,7 @@ def test_256bit_vnni_resize_loops_pass_the_reference_tests():
     check = subprocess.run([sys.executable, "-c", "import pyimgaug; print(pyimgaug._core.cpu_prefers_512bit())"],
                            env=env, capture_output=True, text=True, timeout=120, check=True)
     assert check.stdout.strip() == "False"
-    files = [os.path.join(HERE, f) for f in ("test_kernel_resize.py", "test_kernel_resize_edges.py",
-                                             "test_kernel_consistency.py")]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files],
-                          env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout
+    _run_tests(env, RESIZE_TESTS)
 
 
 def test_bottom_row_of_3x3_matrices_must_be_affine():

@@ -468,143 +468,74 @@ static inline __m256i combine_digits(__m256i s0, __m256i s1, __m256i s2) {
     return _mm256_add_epi32(_mm256_add_epi32(s0, _mm256_slli_epi32(s1, 8)), _mm256_slli_epi32(s2, 16));
 }
 
-// Horizontal pass for 3 and 4 channels, four rows at a time, one row per 128-bit
-// lane of a 512-bit register (where 512-bit work costs no clock speed, see
-// cpu_prefers_512bit in parallel.cpp; horizontal_u8_digits_256 below otherwise).
-// A 16-byte load from an output's window holds taps 0-3; a byte shuffle gathers, per
-// channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into dword c, and three dot products with the group's digits (12 bytes
+// The horizontal digit pass, for 3 and 4 channels, computes one output pixel of four
+// rows at a time. A 16-byte load from an output's window (in each row) holds taps 0-3;
+// a byte shuffle gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2,
+// c of tap 3) into dword c, and three dot products with the group's digits (12 bytes
 // of `digits`, see build_horizontal_digits in resize.cpp) add its four taps to the
-// channel sums of all four rows at once.
+// channel sums. Each window is walked with one accumulator per digit, and a second set
+// for odd groups so that each dependency chain is half the window. The result is the
+// pixel's 16 bytes: rows 0-3, 4 bytes (channel slots) each.
 //
-// `interleaved` writes the result for the vertical digit loop instead of as rows:
-// rows in blocks of four from the first, each block holding, per sample (pixel x
-// channel), its four rows' bytes together, so the vertical loop reads dot-product
-// operands with plain loads. Each pixel is then one shuffle of its four rows and
-// one store (16 bytes; for RGB the last 4 are overwritten by the next pixel, and
-// the caller leaves 16 bytes of room after the last block).
-template <int C, int P, bool interleaved>
-static void horizontal_u8_digits_512(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                                 std::int64_t in_width, const int* first, std::int64_t out_width,
-                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
-                                 std::uint8_t* stage, std::uint8_t* dst) {
-    static_assert((C == 3 || C == 4) && (P == C || (C == 3 && P == 4)), "3 or 4 channels; RGB of RGBX");
-    // The shuffle goes by the pixel size; with RGBX input the fourth channel slot
-    // sums the X bytes, and only three channels are stored.
+// Two register widths: all four rows in one 512-bit register, one per 128-bit lane
+// (where 512-bit work costs no clock speed, see cpu_prefers_512bit in parallel.cpp), or
+// two rows per 256-bit register. `P`: bytes per input pixel (the shuffle goes by it;
+// with RGBX input the fourth slot sums the X bytes, and only three channels are kept).
+template <int P>
+static inline __m128i digits_pixel_512(const std::uint8_t* const* p, const std::int8_t* w, int n) {
     const __m512i quads = _mm512_broadcast_i32x4(P == 3 ? _mm_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1)
                                                         : _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-    const __m512i round = _mm512_set1_epi32(1 << (kPrecisionBits - 1));
     const __m512i zero = _mm512_setzero_si512();
-    // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
-    const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const std::int64_t span = 4 * P * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
-    FourRows<P, C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
-    for (std::int64_t r = 0; r < rows; r += 4) {
-        const int live = block_rows.start(r);
-        std::uint8_t* out = dst + r * out_width * C;
-        std::uint8_t* block = dst + r * out_width * C;  // interleaved: block r / 4, 4 * out_width * C bytes
-        for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            const std::uint8_t* p[4];
-            block_rows.windows(xx, p);
-            const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-            const std::int8_t* w = digits + xx * groups * 12;
-            // One accumulator per digit, and a second set for odd groups so that each
-            // dependency chain is half the window.
-            __m512i a0 = round, a1 = zero, a2 = zero;
-            const int n = used[xx];
+    __m512i a0 = _mm512_set1_epi32(1 << (kPrecisionBits - 1)), a1 = zero, a2 = zero;
 #define PYIMGAUG_DIGIT_GROUP(g, A0, A1, A2)                                                                    \
     {                                                                                                          \
         const std::int64_t o = 4 * P * (g);                                                                   \
         const std::int8_t* wg = w + 12 * (g);                                                                  \
-        __m512i q = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o)));         \
-        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1);               \
-        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o)), 2);               \
-        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 3);               \
+        __m512i q = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[0] + o)));       \
+        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[1] + o)), 1);             \
+        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[2] + o)), 2);             \
+        q = _mm512_inserti32x4(q, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p[3] + o)), 3);             \
         q = _mm512_shuffle_epi8(q, quads);                                                                     \
         A0 = _mm512_dpbusd_epi32(A0, q, _mm512_set1_epi32(word_at(wg)));                                       \
         A1 = _mm512_dpbusd_epi32(A1, q, _mm512_set1_epi32(word_at(wg + 4)));                                   \
         A2 = _mm512_dpbusd_epi32(A2, q, _mm512_set1_epi32(word_at(wg + 8)));                                   \
     }
-            if (n <= 2) {  // short windows (box, bilinear shrinking little): one set is enough
-                for (int g = 0; g < n; ++g) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
-            } else {
-                __m512i c0 = zero, c1 = zero, c2 = zero;
-                int g = 0;
-                for (; g + 2 <= n; g += 2) {
-                    PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
-                    PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2)
-                }
-                if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
-                a0 = _mm512_add_epi32(a0, c0);
-                a1 = _mm512_add_epi32(a1, c1);
-                a2 = _mm512_add_epi32(a2, c2);
-            }
-#undef PYIMGAUG_DIGIT_GROUP
-            // Pillow's ss, shifted and clipped to 0..255 as clip8 does: rows 0-3, 4 bytes each.
-            const __m512i ss = _mm512_add_epi32(_mm512_add_epi32(a0, _mm512_slli_epi32(a1, 8)),
-                                                _mm512_slli_epi32(a2, 16));
-            const __m128i px =
-                _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(ss, kPrecisionBits), zero));
-            if (interleaved)
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(block + xx * 4 * C), _mm_shuffle_epi8(px, by_sample));
-            else
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(stage + xx * 16), px);
+    if (n <= 2) {  // short windows (box, bilinear shrinking little): one set is enough
+        for (int g = 0; g < n; ++g) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
+    } else {
+        __m512i c0 = zero, c1 = zero, c2 = zero;
+        int g = 0;
+        for (; g + 2 <= n; g += 2) {
+            PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
+            PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2)
         }
-        if (!interleaved) store_staged_rows<C>(stage, out_width, live, out);
+        if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2)
+        a0 = _mm512_add_epi32(a0, c0);
+        a1 = _mm512_add_epi32(a1, c1);
+        a2 = _mm512_add_epi32(a2, c2);
     }
+#undef PYIMGAUG_DIGIT_GROUP
+    // Pillow's ss, shifted and clipped to 0..255 as clip8 does.
+    const __m512i ss = _mm512_add_epi32(_mm512_add_epi32(a0, _mm512_slli_epi32(a1, 8)), _mm512_slli_epi32(a2, 16));
+    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_srai_epi32(ss, kPrecisionBits), zero));
 }
 
-// The same pass on 256-bit registers, two rows per register (the copy Intel CPUs
-// run, see cpu_prefers_512bit in parallel.cpp). A 16-byte load from an output's window holds taps 0-3; a byte shuffle
-// gathers, per channel slot c, (c of tap 0, c of tap 1, c of tap 2, c of tap 3) into
-// dword c, and three dot products with the group's digits (12 bytes of `digits`,
-// see build_horizontal_digits in resize.cpp) add its four taps to the channel sums.
-// `interleaved`: as below.
-template <int C, int P, bool interleaved>
-static void horizontal_u8_digits_256(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
-                                 std::int64_t in_width, const int* first, std::int64_t out_width,
-                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
-                                 std::uint8_t* stage, std::uint8_t* dst) {
-    static_assert((C == 3 || C == 4) && (P == C || (C == 3 && P == 4)), "3 or 4 channels; RGB of RGBX");
-    // The shuffle goes by the pixel size; with RGBX input the fourth channel slot
-    // sums the X bytes, and only three channels are stored.
+template <int P>
+static inline __m128i digits_pixel_256(const std::uint8_t* const* p, const std::int8_t* w, int n) {
     const __m256i quads = P == 3 ? _mm256_setr_epi8(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1,  //
                                                     0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1)
                                  : _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,  //
                                                     0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m256i round = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
-    // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
-    const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const std::int64_t span = 4 * P * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
-    FourRows<P, C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
-    for (std::int64_t r = 0; r < rows; r += 4) {
-        const int live = block_rows.start(r);
-        std::uint8_t* out = dst + r * out_width * C;
-        std::uint8_t* block = dst + r * out_width * C;  // interleaved: block r / 4, 4 * out_width * C bytes
-        for (std::int64_t xx = 0; xx < out_width; ++xx) {
-            const std::uint8_t* p[4];
-            block_rows.windows(xx, p);
-            const std::uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-            const std::int8_t* w = digits + xx * groups * 12;
-            // a: rows 0 | 1, b: rows 2 | 3; one accumulator per digit, and a second
-            // set for odd groups so that each dependency chain is half the window.
-            const __m256i zero = _mm256_setzero_si256();
-            __m256i a0 = round, a1 = zero, a2 = zero, b0 = round, b1 = zero, b2 = zero;
-            __m256i c0 = zero, c1 = zero, c2 = zero, e0 = zero, e1 = zero, e2 = zero;
-            const int n = used[xx];
+    const __m256i zero = _mm256_setzero_si256();
+    // a: rows 0 | 1, b: rows 2 | 3.
+    __m256i a0 = round, a1 = zero, a2 = zero, b0 = round, b1 = zero, b2 = zero;
 #define PYIMGAUG_DIGIT_GROUP(g, A0, A1, A2, B0, B1, B2)                                                           \
     {                                                                                                              \
         const std::int64_t o = 4 * P * (g);                                                                       \
         const std::int8_t* wg = w + 12 * (g);                                                                      \
-        const __m256i sa = _mm256_shuffle_epi8(                                                                    \
-            _mm256_inserti128_si256(                                                                               \
-                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + o))),                 \
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + o)), 1),                                     \
-            quads);                                                                                                \
-        const __m256i sb = _mm256_shuffle_epi8(                                                                    \
-            _mm256_inserti128_si256(                                                                               \
-                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p2 + o))),                 \
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3 + o)), 1),                                     \
-            quads);                                                                                                \
+        const __m256i sa = _mm256_shuffle_epi8(two_rows(p[0] + o, p[1] + o), quads);                               \
+        const __m256i sb = _mm256_shuffle_epi8(two_rows(p[2] + o, p[3] + o), quads);                               \
         const __m256i d0 = every_dword(wg);                                                                        \
         const __m256i d1 = every_dword(wg + 4);                                                                    \
         const __m256i d2 = every_dword(wg + 8);                                                                    \
@@ -615,34 +546,61 @@ static void horizontal_u8_digits_256(const unsigned char* src, std::int64_t src_
         B1 = _mm256_dpbusd_epi32(B1, sb, d1);                                                                      \
         B2 = _mm256_dpbusd_epi32(B2, sb, d2);                                                                      \
     }
-            if (n <= 2) {  // short windows (box, bilinear shrinking little): one set is enough
-                for (int g = 0; g < n; ++g) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
-            } else {
-                int g = 0;
-                for (; g + 2 <= n; g += 2) {
-                    PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
-                    PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2, e0, e1, e2)
-                }
-                if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
-                a0 = _mm256_add_epi32(a0, c0);
-                a1 = _mm256_add_epi32(a1, c1);
-                a2 = _mm256_add_epi32(a2, c2);
-                b0 = _mm256_add_epi32(b0, e0);
-                b1 = _mm256_add_epi32(b1, e1);
-                b2 = _mm256_add_epi32(b2, e2);
-            }
+    if (n <= 2) {
+        for (int g = 0; g < n; ++g) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+    } else {
+        __m256i c0 = zero, c1 = zero, c2 = zero, e0 = zero, e1 = zero, e2 = zero;
+        int g = 0;
+        for (; g + 2 <= n; g += 2) {
+            PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+            PYIMGAUG_DIGIT_GROUP(g + 1, c0, c1, c2, e0, e1, e2)
+        }
+        if (g < n) PYIMGAUG_DIGIT_GROUP(g, a0, a1, a2, b0, b1, b2)
+        a0 = _mm256_add_epi32(a0, c0);
+        a1 = _mm256_add_epi32(a1, c1);
+        a2 = _mm256_add_epi32(a2, c2);
+        b0 = _mm256_add_epi32(b0, e0);
+        b1 = _mm256_add_epi32(b1, e1);
+        b2 = _mm256_add_epi32(b2, e2);
+    }
 #undef PYIMGAUG_DIGIT_GROUP
-            const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
-            const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
-            // Bytes: dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3.
-            const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
-            if (interleaved) {
-                const __m128i rows4 = _mm256_castsi256_si128(
-                    _mm256_permutevar8x32_epi32(px, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(block + xx * 4 * C), _mm_shuffle_epi8(rows4, by_sample));
-            } else {
-                stage_pixel(px, stage + xx * 16);
-            }
+    const __m256i va = _mm256_srai_epi32(combine_digits(a0, a1, a2), kPrecisionBits);
+    const __m256i vb = _mm256_srai_epi32(combine_digits(b0, b1, b2), kPrecisionBits);
+    // The packs leave dword 0 = row 0, 1 = row 2, 4 = row 1, 5 = row 3; in row order:
+    const __m256i px = _mm256_packus_epi16(_mm256_packs_epi32(va, vb), _mm256_setzero_si256());
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(px, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
+}
+
+// The horizontal digit pass over `rows` rows, four at a time (see digits_pixel_512).
+// `interleaved` writes the result for the vertical digit loop instead of as rows:
+// rows in blocks of four from the first, each block holding, per sample (pixel x
+// channel), its four rows' bytes together, so the vertical loop reads dot-product
+// operands with plain loads. Each pixel is then one shuffle of its four rows and
+// one store (16 bytes; for RGB the last 4 are overwritten by the next pixel, and
+// the caller leaves 16 bytes of room after the last block).
+template <int C, int P, bool interleaved, bool wide>
+static void horizontal_u8_digits(const unsigned char* src, std::int64_t src_stride, std::int64_t rows,
+                                 std::int64_t in_width, const int* first, std::int64_t out_width,
+                                 const std::int8_t* digits, int groups, const int* used, std::uint8_t* rowbuf,
+                                 std::uint8_t* stage, std::uint8_t* dst) {
+    static_assert((C == 3 || C == 4) && (P == C || (C == 3 && P == 4)), "3 or 4 channels; RGB of RGBX");
+    // Four rows of RGBX bytes to the interleaved order: channel c's rows 0-3 together.
+    const __m128i by_sample = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const std::int64_t span = 4 * P * static_cast<std::int64_t>(groups - 1) + 16;  // bytes the loads reach
+    FourRows<P, C> block_rows(src, src_stride, rows, in_width, first, out_width, span, rowbuf);
+    for (std::int64_t r = 0; r < rows; r += 4) {
+        const int live = block_rows.start(r);
+        std::uint8_t* out = dst + r * out_width * C;
+        std::uint8_t* block = dst + r * out_width * C;  // interleaved: block r / 4, 4 * out_width * C bytes
+        for (std::int64_t xx = 0; xx < out_width; ++xx) {
+            const std::uint8_t* p[4];
+            block_rows.windows(xx, p);
+            const std::int8_t* w = digits + xx * groups * 12;
+            const __m128i px = wide ? digits_pixel_512<P>(p, w, used[xx]) : digits_pixel_256<P>(p, w, used[xx]);
+            if (interleaved)
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(block + xx * 4 * C), _mm_shuffle_epi8(px, by_sample));
+            else
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(stage + xx * 16), px);
         }
         if (!interleaved) store_staged_rows<C>(stage, out_width, live, out);
     }
@@ -806,7 +764,7 @@ void horizontal_u8_digits_entry(const unsigned char* src, std::int64_t src_strid
                                 std::uint8_t* rowbuf, std::uint8_t* stage, bool interleaved, bool wide,
                                 std::uint8_t* dst) {
 #define PYIMGAUG_DIGITS(C, P, I) \
-    (wide ? horizontal_u8_digits_512<C, P, I> : horizontal_u8_digits_256<C, P, I>)(                                    \
+    (wide ? horizontal_u8_digits<C, P, I, true> : horizontal_u8_digits<C, P, I, false>)(                               \
         src, src_stride, rows, in_width, first, out_width, digits, groups, used, rowbuf, stage, dst)
     if (channels == 3 && pixel_bytes == 3)
         interleaved ? PYIMGAUG_DIGITS(3, 3, true) : PYIMGAUG_DIGITS(3, 3, false);
