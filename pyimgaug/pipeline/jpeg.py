@@ -11,13 +11,14 @@ Here a short scan of the header finds what the decoder needs (the frame's
 size and components), and Pillow's decoder is called with exactly the
 arguments Pillow's loader gives it: `jpeg_decoder(mode, rawmode, "", scale, 0)`,
 with the draft scale computed as `JpegImageFile.draft` computes it, on the
-whole file at once.  The same decoder on the same bytes gives Pillow's
-pixels; `tests/test_jpeg.py` checks that on every pixel.
+whole file at once, writing straight into a NumPy array (`decode_jpeg`).  The
+same decoder on the same bytes gives Pillow's pixels; `tests/test_jpeg.py`
+checks that on every pixel.
 
 Only files whose header Pillow reads without incident, and that the decoder
 finishes cleanly, are taken: 8-bit baseline, extended or progressive JPEG
-with one or three components.  For everything else `open_jpeg` returns None
-and the caller lets Pillow open the file, so Pillow's errors, warnings and
+with one or three components.  For everything else `decode_jpeg` and
+`open_jpeg` return None and the caller lets Pillow open the file, so Pillow's errors, warnings and
 `LOAD_TRUNCATED_IMAGES` handling are unchanged: CMYK, lossless, hierarchical
 and arithmetic-coded frames, multi-picture (MPO) files, bytes between
 segments, a segment running past the end, a quantization table or metadata
