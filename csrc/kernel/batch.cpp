@@ -59,7 +59,7 @@ Status process_image(const BatchSpec& spec, std::int64_t i, ThreadState& st) {
         src.pixel_stride = spec.channels * static_cast<std::int64_t>(sample);
     } else if (!pixels_packed(src, spec.channels, sample)) {
         // The warp loops read packed pixels (the resize reads strided ones itself).
-        src = pack_pixels(src, 0, src.height, spec.channels, sample, st.packed);
+        src = pack_pixels(src, spec.channels, sample, st.packed);
     }
 
     WarpParams p;

@@ -24,14 +24,13 @@ void rgb_of_rgbx(const unsigned char* in, std::int64_t width, unsigned char* out
 
 }  // namespace
 
-ImageView pack_pixels(const ImageView& src, std::int64_t row_begin, std::int64_t row_end, int channels,
-                      std::size_t sample, std::vector<unsigned char>& buf) {
+ImageView pack_pixels(const ImageView& src, int channels, std::size_t sample, std::vector<unsigned char>& buf) {
     const std::int64_t pixel = static_cast<std::int64_t>(channels) * static_cast<std::int64_t>(sample);
     const std::int64_t row_bytes = src.width * pixel;
-    const std::int64_t rows = row_end - row_begin;
+    const std::int64_t rows = src.height;
     buf.resize(static_cast<std::size_t>(rows * row_bytes));
     for (std::int64_t y = 0; y < rows; ++y) {
-        const unsigned char* in = src.data + (row_begin + y) * src.row_stride;
+        const unsigned char* in = src.data + y * src.row_stride;
         unsigned char* out = buf.data() + y * row_bytes;
         if (pixel == 3 && src.pixel_stride == 4) {
             rgb_of_rgbx(in, src.width, out);

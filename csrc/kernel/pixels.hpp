@@ -13,10 +13,9 @@ inline bool pixels_packed(const ImageView& v, int channels, std::size_t sample) 
     return v.pixel_stride == static_cast<std::int64_t>(channels) * static_cast<std::int64_t>(sample);
 }
 
-// Copies rows [row_begin, row_end) of `src`, each pixel's `channels` samples of
-// `sample` bytes, packed into `buf` (resized to fit); returns a view of them
-// (rows counted from row_begin). The loops that only read packed pixels read this.
-ImageView pack_pixels(const ImageView& src, std::int64_t row_begin, std::int64_t row_end, int channels,
-                      std::size_t sample, std::vector<unsigned char>& buf);
+// Copies `src`, each pixel's `channels` samples of `sample` bytes, packed into `buf`
+// (resized to fit); returns a view of them. The loops that only read packed pixels
+// read this.
+ImageView pack_pixels(const ImageView& src, int channels, std::size_t sample, std::vector<unsigned char>& buf);
 
 }  // namespace pyimgaug

@@ -475,7 +475,7 @@ void resize_image(const ImageView& view, DType dtype, int channels, const Resize
         if (reads_rgbx_in_place(view, dtype, channels, plan, isa, need_h, vertical_first))
             pixel_bytes = 4;
         else
-            src = pack_pixels(view, 0, view.height, channels, sample, scratch.packed);
+            src = pack_pixels(view, channels, sample, scratch.packed);
     }
     if (plan.filter == Filter::Nearest) {
         resize_nearest(src, sample, channels, plan, dst);
