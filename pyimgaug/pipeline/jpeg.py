@@ -158,7 +158,11 @@ def open_jpeg(data, draft_size=None):
     (as `Image.open` gives it, before any conversion), or None when this path
     does not take the file (see the module docstring).
     """
-    plan = _plan(data, draft_size)
+    return _open_planned(data, _plan(data, draft_size))
+
+
+def _open_planned(data, plan):
+    """`open_jpeg` for a `_plan` already made (None: not taken)."""
     if plan is None:
         return None
     mode, size, scale = plan
@@ -190,7 +194,7 @@ def decode_jpeg(data, color_mode, draft_size=None):
     mode, (width, height), scale = plan
     if color_mode == "grayscale":
         if mode == "RGB":
-            img = open_jpeg(data, draft_size)  # Pillow's RGB -> L weighting
+            img = _open_planned(data, plan)  # Pillow's RGB -> L weighting
             return None if img is None else np.asarray(img.convert("L"))[..., None]
         pixels = np.empty((height, width), dtype=np.uint8)
         image_mode = rawmode = "L"
